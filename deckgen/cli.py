@@ -1,0 +1,138 @@
+"""The command line: a thin layer that maps options onto :mod:`deckgen.build`."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import click
+
+from deckgen import __version__, builder as api
+from deckgen.errors import DeckgenError, Problem
+from deckgen.model import DIFFICULTIES
+from deckgen.stats import stats_report
+
+SCENARIOS = click.option("--scenarios", "scenarios_dir", type=click.Path(path_type=Path), default="scenarios",
+                         show_default=True, help="Folder holding deck.yaml and <category>/<id>.yaml.")
+MEDIA = click.option("--media", "media_dir", type=click.Path(path_type=Path), default="media",
+                     show_default=True, help="Folder of images the scenarios name.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deckgen")
+def main() -> None:
+    """Build Anki decks of production data-engineering scenarios."""
+
+
+@main.command()
+@SCENARIOS
+@MEDIA
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="build", show_default=True,
+              help="Where the .apkg goes.")
+@click.option("--category", "categories", multiple=True, metavar="SLUG", help="Keep only this category (repeatable).")
+@click.option("--difficulty", "difficulties", multiple=True, type=click.Choice(DIFFICULTIES),
+              help="Keep only this difficulty (repeatable).")
+@click.option("--for-peers", is_flag=True, help="Leave out every `story` (for sharing).")
+@click.option("--tts", metavar="LANG", default=None,
+              help="Let Anki read the situation aloud with the phone's voice, e.g. en_US.")
+def build(scenarios_dir, media_dir, out_dir, categories, difficulties, for_peers, tts) -> None:
+    """Build build/<slug>-v<version>.apkg from the scenarios."""
+    if tts is not None and not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", tts):
+        raise click.BadParameter("a language code like en_US or de", param_hint="--tts")
+    started = time.perf_counter()
+    project = api.load_project(scenarios_dir, media_dir)
+    known = [c.slug for c in project.deck.categories]
+    for slug in categories:
+        if slug not in known:
+            raise click.BadParameter(f"`{slug}` is not a category in deck.yaml (known: {', '.join(known)})",
+                                     param_hint="--category")
+    options = api.BuildOptions(out_dir=out_dir, categories=tuple(dict.fromkeys(categories)),
+                               difficulties=tuple(dict.fromkeys(difficulties)), for_peers=for_peers, tts=tts)
+    result = api.build(project, options)
+    took = time.perf_counter() - started
+    click.echo(str(result.path))
+    click.echo(f"{result.notes} notes ({result.scenarios} scenarios, {result.notes - result.scenarios} buckets), "
+               f"{result.cards} cards, {result.categories} categories in {took:.1f}s")
+
+
+@main.command()
+@SCENARIOS
+@MEDIA
+def validate(scenarios_dir, media_dir) -> None:
+    """Check every file against the format; print each problem as path:line: message."""
+    project = api.load_project(scenarios_dir, media_dir)
+    click.echo(f"ok: {len(project.scenarios)} scenarios, {len(project.deck.categories)} categories, "
+               f"{len(project.deck.buckets)} buckets")
+
+
+@main.command()
+@SCENARIOS
+@MEDIA
+def stats(scenarios_dir, media_dir) -> None:
+    """Scenarios per category against targets, per difficulty and per bucket."""
+    click.echo(stats_report(api.load_project(scenarios_dir, media_dir)))
+
+
+SKELETON = """\
+id: {id}
+title: TODO a headline, under 70 characters
+category: {category}
+buckets: [{bucket}]                # 1-3 bucket slugs from deck.yaml; the first is the primary
+difficulty: medium                 # easy | medium | hard
+situation: |
+  TODO what the interviewer says and what you see: the alert, the numbers, the stack.
+concepts:
+  - TODO first concept
+  - TODO second concept
+answer:
+  immediate:
+    - 'TODO [[key phrase]] of the first thing you do'
+  preventive:
+    - 'TODO [[key phrase]] of the change that removes the cause'
+  communication:
+    - 'TODO who you tell, the [[business impact]], the ETA and the next update'
+why: |
+  TODO the trade-offs a senior engineer weighs.
+pitfalls:
+  - 'TODO what weak answers get wrong'
+follow_ups:
+  - 'TODO what the interviewer asks next'
+added: {version}
+"""
+
+
+@main.command()
+@click.argument("category")
+@click.argument("scenario_id", metavar="ID")
+@SCENARIOS
+def new(category, scenario_id, scenarios_dir) -> None:
+    """Write a scenario skeleton to <scenarios>/CATEGORY/ID.yaml."""
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", scenario_id):
+        raise click.BadParameter("lower-case letters, digits and single hyphens, like kafka-lag-after-deploy",
+                                 param_hint="ID")
+    from deckgen import loader, model
+
+    tree = loader.read_tree(Path(scenarios_dir))
+    if tree.deck is None:
+        raise DeckgenError(list(tree.problems) or [Problem(str(scenarios_dir), None, "deck.yaml not found")])
+    deck, problems = model.validate_deck(tree.deck)
+    if deck is None:
+        raise DeckgenError(problems)
+    known = [c.slug for c in deck.categories]
+    if category not in known:
+        raise click.BadParameter(f"`{category}` is not in deck.yaml (known: {', '.join(known)})", param_hint="CATEGORY")
+    taken = {d.data.get("id") for d in tree.scenarios}
+    target = Path(scenarios_dir) / category / f"{scenario_id}.yaml"
+    if scenario_id in taken or target.exists():
+        raise DeckgenError(Problem(str(target), None, f"id `{scenario_id}` is already used: ids are unique and never reused"))
+    text = SKELETON.format(id=scenario_id, category=category, bucket=deck.buckets[0].slug, version=deck.version)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from deckgen.package import write_atomic
+
+    write_atomic(target, text.encode("utf-8"))
+    click.echo(str(target))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

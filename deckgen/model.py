@@ -1,0 +1,384 @@
+"""Stage 2: plain data to a validated, frozen model of the deck.
+
+The JSON Schemas in ``deckgen/schema`` say what a file may hold (and give editors
+autocomplete); this module turns their verdicts into ``path:line: message`` problems and
+adds the checks a schema cannot make: ids against file names, categories against folders,
+references into deck.yaml, media on disk, cloze markers and code languages.
+Every problem in every file is gathered before anything fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from deckgen.errors import Problem
+from deckgen.loader import Document, SourceTree, kind_of
+from deckgen.render import MarkerError, known_lexer, parse_markers
+
+DIFFICULTIES = ("easy", "medium", "hard")
+SECTIONS = ("immediate", "preventive", "communication")
+MEDIA_TYPES = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".webp": (b"RIFF",),
+    ".svg": (),
+}
+MAX_MEDIA_BYTES = 2 * 1024 * 1024
+_MEDIA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}\.(png|jpg|jpeg|gif|svg|webp)")
+
+
+@dataclass(frozen=True)
+class Category:
+    slug: str
+    title: str
+    target: int | None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    slug: str
+    title: str
+    triggers: tuple[str, ...]
+    typical: tuple[str, ...]
+    concepts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Deck:
+    slug: str
+    title: str
+    version: str
+    released: dt.date
+    description: str
+    tag_root: str
+    categories: tuple[Category, ...]
+    buckets: tuple[Bucket, ...]
+
+    def category(self, slug: str) -> Category:
+        return next(c for c in self.categories if c.slug == slug)
+
+    def bucket(self, slug: str) -> Bucket:
+        return next(b for b in self.buckets if b.slug == slug)
+
+
+@dataclass(frozen=True)
+class Code:
+    lang: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    category: str
+    buckets: tuple[str, ...]
+    difficulty: str
+    situation: str
+    concepts: tuple[str, ...]
+    immediate: tuple[str, ...]
+    preventive: tuple[str, ...]
+    communication: tuple[str, ...]
+    why: str = ""
+    pitfalls: tuple[str, ...] = ()
+    follow_ups: tuple[str, ...] = ()
+    code: Code | None = None
+    media: tuple[str, ...] = ()
+    story: str = ""
+    added: str | None = None
+    source: str = ""  # the file as shown to the user
+
+    def answer(self, section: str) -> tuple[str, ...]:
+        return getattr(self, section)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated deck: what every later stage works from."""
+
+    deck: Deck
+    scenarios: tuple[Scenario, ...]
+    media_dir: Path
+
+
+# -- schema ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def schema(name: str) -> dict:
+    text = resources.files("deckgen").joinpath("schema", f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str):
+    cls = jsonschema.validators.validator_for(schema(name))
+    return cls(schema(name))
+
+
+def _where(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def schema_problems(doc: Document, name: str) -> list[Problem]:
+    """Run the JSON Schema and phrase each error for a person, with its line."""
+    problems = []
+    for err in _validator(name).iter_errors(doc.data):
+        problems.extend(_phrase(doc, err, name))
+    return problems
+
+
+def _phrase(doc: Document, err, name: str) -> list[Problem]:
+    path = tuple(err.absolute_path)
+    where = _where(path)
+    prefix = f"{where}: " if where else ""
+    value = err.instance
+    v = err.validator
+    if v == "anyOf":  # optional fields: show the error of the non-null branch
+        inner = [e for e in err.context if e.validator != "type" or e.validator_value != "null"]
+        if inner:
+            best = max(inner, key=lambda e: len(e.absolute_path))
+            return _phrase(doc, best, name)
+    if v == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        out = []
+        for key in sorted(set(value) - set(allowed)):
+            near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f"did you mean `{near[0]}`?" if near else f"known keys: {', '.join(allowed)}"
+            kp = _where(path + (key,))
+            out.append(Problem(doc.shown, doc.key_line(path + (key,)), f"{kp}: unknown key `{key}`: {hint}"))
+        return out
+    if v == "required":
+        missing = re.match(r"'([^']+)'", err.message)
+        key = missing.group(1) if missing else err.message
+        return [Problem(doc.shown, doc.line(path), f"{prefix}missing required key `{key}`")]
+    line = doc.line(path)
+    if v == "type":
+        want = err.validator_value
+        want = want if isinstance(want, str) else "/".join(want)
+        words = {"string": "text", "array": "a list", "object": "a mapping", "integer": "a whole number"}
+        msg = f"{prefix}expected {words.get(want, want)}, got {kind_of(value)}"
+        if isinstance(value, bool) and want == "string":
+            msg += ": YAML reads unquoted yes/no/on/off/true/false as true/false; put the text in quotes"
+        elif isinstance(value, dict) and want == "string":
+            msg += ": text holding ': ' must be quoted ('key: value')"
+        elif isinstance(value, list) and want == "string":
+            msg += ": text that starts with [ must be quoted ('[[phrase]] rest')"
+        elif value is None and want == "string":
+            msg += ": write the text after the key, or remove the key"
+        return [Problem(doc.shown, line, msg)]
+    if v == "enum":
+        choices = " | ".join(map(str, err.validator_value))
+        return [Problem(doc.shown, line, f"{prefix}{value!r} is not one of {choices}")]
+    if v == "pattern":
+        what = {
+            "version": "a version MAJOR.MINOR.PATCH, like 1.2.0",
+            "added": "a version MAJOR.MINOR.PATCH, like 1.2.0",
+            "released": "a date YYYY-MM-DD",
+        }.get(path[-1] if path else "", None)
+        if what is None and "png" in err.validator_value:
+            what = "a file name directly in media/ ending .png, .jpg, .jpeg, .gif, .svg or .webp (no folders)"
+        if what is None:
+            what = "lower-case letters, digits and single hyphens (like kafka-lag-after-deploy)"
+        return [Problem(doc.shown, line, f"{prefix}{value!r} is not valid: expected {what}")]
+    if v in ("minItems", "maxItems"):
+        n = len(value)
+        bound = err.validator_value
+        rel = "at least" if v == "minItems" else "at most"
+        return [Problem(doc.shown, line, f"{prefix}has {n} item{'s' * (n != 1)}; {rel} {bound} allowed")]
+    if v in ("minLength", "maxLength"):
+        if v == "minLength":
+            return [Problem(doc.shown, line, f"{prefix}is empty: write the text or remove the key")]
+        return [Problem(doc.shown, line, f"{prefix}is {len(value):,} characters; the limit is {err.validator_value:,}")]
+    if v == "uniqueItems":
+        return [Problem(doc.shown, line, f"{prefix}lists the same item twice")]
+    if v in ("minimum", "maximum"):
+        return [Problem(doc.shown, line, f"{prefix}{value} is out of range ({v} {err.validator_value})")]
+    return [Problem(doc.shown, line, f"{prefix}{err.message}")]  # pragma: no cover - a schema we do not use
+
+
+# -- deck.yaml --------------------------------------------------------------------------
+
+
+def validate_deck(doc: Document) -> tuple[Deck | None, list[Problem]]:
+    problems = schema_problems(doc, "deck")
+    data = doc.data
+    released = None
+    raw = data.get("released")
+    if isinstance(raw, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        try:
+            released = dt.date.fromisoformat(raw)
+        except ValueError:
+            problems.append(Problem(doc.shown, doc.line(("released",)), f"released: {raw} is not a real date"))
+    for key in ("categories", "buckets"):
+        items = data.get(key)
+        if isinstance(items, list):
+            seen: dict[str, int] = {}
+            for i, item in enumerate(items):
+                slug = item.get("slug") if isinstance(item, dict) else None
+                if isinstance(slug, str):
+                    if slug in seen:
+                        problems.append(Problem(doc.shown, doc.line((key, i, "slug")), f"{key}[{i + 1}].slug: `{slug}` is already used by {key}[{seen[slug] + 1}]"))
+                    seen.setdefault(slug, i)
+    if problems or released is None:
+        return None, problems
+    deck = Deck(
+        slug=data["slug"],
+        title=data["title"],
+        version=data["version"],
+        released=released,
+        description=data.get("description") or "",
+        tag_root=data.get("tag_root") or data["slug"],
+        categories=tuple(Category(c["slug"], c["title"], c.get("target")) for c in data["categories"]),
+        buckets=tuple(
+            Bucket(b["slug"], b["title"], tuple(b["triggers"]), tuple(b["typical"]), tuple(b["concepts"]))
+            for b in data["buckets"]
+        ),
+    )
+    return deck, problems
+
+
+# -- scenarios ------------------------------------------------------------------------
+
+
+def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tuple[Scenario | None, list[Problem]]:
+    problems = schema_problems(doc, "scenario")
+    data = doc.data
+    sid = data.get("id")
+    if isinstance(sid, str) and sid != doc.path.stem:
+        problems.append(Problem(doc.shown, doc.line(("id",)), f"id: `{sid}` must equal the file name `{doc.path.stem}`: rename the file or fix the id (ids never change once released)"))
+    folder = doc.path.parent.name
+    cat = data.get("category")
+    if isinstance(cat, str):
+        if cat != folder:
+            problems.append(Problem(doc.shown, doc.line(("category",)), f"category: `{cat}` does not match the folder `{folder}`: move the file or fix the category"))
+        if deck is not None and cat not in {c.slug for c in deck.categories}:
+            problems.append(Problem(doc.shown, doc.line(("category",)), f"category: `{cat}` is not in deck.yaml{_suggest(cat, [c.slug for c in deck.categories])}"))
+    if deck is not None and isinstance(data.get("buckets"), list):
+        known = [b.slug for b in deck.buckets]
+        for i, b in enumerate(data["buckets"]):
+            if isinstance(b, str) and b not in known:
+                problems.append(Problem(doc.shown, doc.line(("buckets", i)), f"buckets[{i + 1}]: `{b}` is not a bucket in deck.yaml{_suggest(b, known)}"))
+    answer = data.get("answer")
+    if isinstance(answer, dict):
+        for section in SECTIONS:
+            bullets = answer.get(section)
+            if not isinstance(bullets, list):
+                continue
+            for i, bullet in enumerate(bullets):
+                if isinstance(bullet, str):
+                    try:
+                        parse_markers(bullet)
+                    except MarkerError as exc:
+                        problems.append(Problem(doc.shown, doc.line(("answer", section, i)), f"answer.{section}[{i + 1}]: {exc}"))
+    code = data.get("code")
+    if isinstance(code, dict) and isinstance(code.get("lang"), str) and not known_lexer(code["lang"]):
+        problems.append(Problem(doc.shown, doc.line(("code", "lang")), f"code.lang: `{code['lang']}` is not a Pygments language: try python, sql, scala, yaml, properties, bash, json"))
+    media = data.get("media")
+    if isinstance(media, list):
+        for i, name in enumerate(media):
+            if isinstance(name, str) and _MEDIA_NAME.fullmatch(name):
+                msg = check_media(media_dir, name)
+                if msg:
+                    problems.append(Problem(doc.shown, doc.line(("media", i)), f"media[{i + 1}]: {msg}"))
+    if problems:
+        return None, problems
+    c = data.get("code")
+    return Scenario(
+        id=sid,
+        title=data["title"],
+        category=cat,
+        buckets=tuple(data["buckets"]),
+        difficulty=data["difficulty"],
+        situation=data["situation"],
+        concepts=tuple(data["concepts"]),
+        immediate=tuple(answer["immediate"]),
+        preventive=tuple(answer["preventive"]),
+        communication=tuple(answer["communication"]),
+        why=data.get("why") or "",
+        pitfalls=tuple(data.get("pitfalls") or ()),
+        follow_ups=tuple(data.get("follow_ups") or ()),
+        code=Code(c["lang"], c["source"]) if c else None,
+        media=tuple(data.get("media") or ()),
+        story=data.get("story") or "",
+        added=data.get("added"),
+        source=doc.shown,
+    ), []
+
+
+def _suggest(value: str, known: list[str]) -> str:
+    near = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    return f": did you mean `{near[0]}`?" if near else f"; known: {', '.join(known)}"
+
+
+def check_media(media_dir: Path, name: str) -> str | None:
+    """Why ``name`` cannot be used as a media file, or None when it can."""
+    if "/" in name or "\\" in name or name in (".", "..") or name.startswith("."):
+        return f"`{name}` must be a file name directly in media/, with no folders"
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in MEDIA_TYPES:
+        return f"`{name}`: only png, jpg, jpeg, gif, svg and webp are supported"
+    path = Path(media_dir) / name
+    if path.is_symlink():
+        real = path.resolve()
+        try:
+            real.relative_to(Path(media_dir).resolve())
+        except ValueError:
+            return f"`{name}` is a link that leads out of media/: copy the file in instead"
+    if not path.is_file():
+        return f"`{name}` is not in {media_dir}/: add the file or fix the name"
+    size = path.stat().st_size
+    if size > MAX_MEDIA_BYTES:
+        return f"`{name}` is {size:,} bytes; the limit is {MAX_MEDIA_BYTES:,} (2 MiB): shrink it"
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    magic = MEDIA_TYPES[ext]
+    if ext == ".svg":
+        if b"<svg" not in head and b"<?xml" not in head:
+            return f"`{name}` is not an SVG image"
+    elif not any(head.startswith(m) for m in magic) or (ext == ".webp" and head[8:12] != b"WEBP"):
+        return f"`{name}` is not a {ext[1:].upper()} image, whatever its name says"
+    return None
+
+
+def validate_tree(tree: SourceTree, media_dir: Path) -> tuple[Project | None, list[Problem]]:
+    """Validate every file, gather every problem, and return the project only if none."""
+    problems = list(tree.problems)
+    deck = None
+    if tree.deck is not None:
+        deck, found = validate_deck(tree.deck)
+        problems += found
+    scenarios: list[Scenario] = []
+    first_seen: dict[str, str] = {}
+    for doc in tree.scenarios:
+        scenario, found = validate_scenario(doc, deck, media_dir)
+        problems += found
+        sid = doc.data.get("id")
+        if isinstance(sid, str):
+            if sid in first_seen:
+                problems.append(Problem(doc.shown, doc.line(("id",)), f"id: `{sid}` is already used by {first_seen[sid]}: ids are unique in the deck"))
+            else:
+                first_seen[sid] = doc.shown
+        if scenario is not None:
+            scenarios.append(scenario)
+    if problems or deck is None:
+        return None, problems
+    order = {c.slug: i for i, c in enumerate(deck.categories)}
+    scenarios.sort(key=lambda s: (order[s.category], s.id))
+    return Project(deck, tuple(scenarios), Path(media_dir)), []

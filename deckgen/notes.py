@@ -1,0 +1,249 @@
+"""Stage 4: rendered content to Anki notes: note types, IDs, GUIDs, tags, deck names.
+
+Identity is the contract with every user's collection. A note's GUID comes from the deck
+slug and the scenario id alone (never from its fields, so an edit updates the note in
+place); note type and deck IDs are derived from fixed names. Field and template *names*
+are frozen: Anki treats a renamed field as a new note type and skips every existing note.
+Template HTML and CSS inside those names may change freely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from dataclasses import dataclass
+from importlib import resources
+
+import genanki
+
+from deckgen.model import Deck, Project, Scenario
+from deckgen.render import Renderer, cloze, code_css, escape_anki
+
+# Frozen names. A test pins them: change them and every user's update silently fails.
+SCENARIO_MODEL_NAME = "deckgen Scenario"
+SCENARIO_FIELDS = ("Title", "Situation", "Text", "Back Extra", "Meta", "Scenario ID", "Spare 1", "Spare 2")
+BUCKET_MODEL_NAME = "deckgen Bucket"
+BUCKET_FIELDS = ("Bucket", "Triggers", "Text", "Back Extra", "Spare 1", "Spare 2")
+TEMPLATE_NAME = "Cloze"
+
+SECTION_TITLES = {
+    "immediate": "1 · Immediate fix",
+    "preventive": "2 · Prevent it",
+    "communication": "3 · Tell the business",
+}
+SECTION_CLOZE = {"immediate": 3, "preventive": 4, "communication": 5}
+CLASSIFY_DECK = "00 Classify the scenario"
+
+
+def stable_id(*parts: str) -> int:
+    """A positive 52-bit ID from names: fixed across builds, machines and versions."""
+    digest = hashlib.sha256("\x1f".join(("deckgen",) + parts).encode("utf-8")).digest()
+    return (int.from_bytes(digest[:8], "big") % (2**52 - 2**40)) + 2**40
+
+
+SCENARIO_MODEL_ID = stable_id("note-type", SCENARIO_MODEL_NAME)
+BUCKET_MODEL_ID = stable_id("note-type", BUCKET_MODEL_NAME)
+
+
+def note_guid(deck_slug: str, scenario_id: str) -> str:
+    return genanki.guid_for(deck_slug, scenario_id)
+
+
+def bucket_guid(deck_slug: str, bucket_slug: str) -> str:
+    # "__bucket__" cannot collide with a scenario id: ids are [a-z0-9-] only.
+    return genanki.guid_for(deck_slug, "bucket", bucket_slug)
+
+
+def deck_id(deck: Deck, *sub: str) -> int:
+    return stable_id("deck", deck.slug, *sub)
+
+
+def category_deck_name(deck: Deck, index: int, title: str) -> str:
+    return f"{deck.title}::{index:02d} {title}"
+
+
+def tags_for(deck: Deck, s: Scenario) -> list[str]:
+    root = deck.tag_root
+    tags = [f"{root}::category::{s.category}", f"{root}::difficulty::{s.difficulty}"]
+    tags += [f"{root}::bucket::{b}" for b in s.buckets]
+    return sorted(tags)
+
+
+# -- note types -----------------------------------------------------------------------
+
+
+def _css() -> str:
+    base = resources.files("deckgen").joinpath("style.css").read_text("utf-8")
+    light = code_css(".wte", "default")
+    night = "\n".join(
+        code_css(prefix, "monokai") for prefix in (".nightMode .wte", ".night_mode .wte")
+    )
+    return f"{base}\n/* code, light */\n{light}\n/* code, night */\n{night}\n"
+
+
+def _front(fields: str, tts: str | None) -> str:
+    speak = f"{{{{tts {tts}:Situation}}}}\n" if tts else ""
+    return speak + fields
+
+
+def scenario_model(tts: str | None = None) -> genanki.Model:
+    head = (
+        '<div class="wte-meta">{{Meta}}</div>\n'
+        '<div class="wte-title">{{Title}}</div>\n'
+        '<div class="wte-situation">{{Situation}}</div>\n'
+    )
+    qfmt = _front(f'<div class="wte wte-front">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>', tts)
+    afmt = (
+        f'<div class="wte wte-back">\n{head}<div class="wte-text" id="answer">{{{{cloze:Text}}}}</div>\n'
+        "{{#Back Extra}}<div class=\"wte-extra\">{{Back Extra}}</div>{{/Back Extra}}\n"
+        '<div class="wte-id">{{Scenario ID}}</div>\n</div>'
+    )
+    return genanki.Model(
+        SCENARIO_MODEL_ID,
+        SCENARIO_MODEL_NAME,
+        fields=[{"name": f} for f in SCENARIO_FIELDS],
+        templates=[{"name": TEMPLATE_NAME, "qfmt": qfmt, "afmt": afmt}],
+        css=_css(),
+        model_type=genanki.Model.CLOZE,
+        sort_field_index=0,
+    )
+
+
+def bucket_model() -> genanki.Model:
+    head = (
+        '<div class="wte-meta">Which bucket? The interviewer says:</div>\n'
+        '<div class="wte-title">{{Bucket}}</div>\n'
+        '<div class="wte-situation wte-triggers">{{Triggers}}</div>\n'
+    )
+    qfmt = f'<div class="wte wte-front">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>'
+    afmt = (
+        f'<div class="wte wte-back">\n{head}<div class="wte-text" id="answer">{{{{cloze:Text}}}}</div>\n'
+        "{{#Back Extra}}<div class=\"wte-extra\">{{Back Extra}}</div>{{/Back Extra}}\n</div>"
+    )
+    return genanki.Model(
+        BUCKET_MODEL_ID,
+        BUCKET_MODEL_NAME,
+        fields=[{"name": f} for f in BUCKET_FIELDS],
+        templates=[{"name": TEMPLATE_NAME, "qfmt": qfmt, "afmt": afmt}],
+        css=_css(),
+        model_type=genanki.Model.CLOZE,
+        sort_field_index=0,
+    )
+
+
+# -- fields ---------------------------------------------------------------------------
+
+
+def _section(css: str, title: str, body: str) -> str:
+    return f'<div class="wte-s {css}"><h2>{title}</h2>{body}</div>'
+
+
+def _list(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def scenario_fields(r: Renderer, deck: Deck, s: Scenario, for_peers: bool = False) -> tuple[str, ...]:
+    """The eight field values of a scenario note, in :data:`SCENARIO_FIELDS` order."""
+    bucket_titles = [html.escape(deck.bucket(b).title, quote=False) for b in s.buckets]
+    primary = f"<strong>{bucket_titles[0]}</strong>"
+    others = "".join(f" · {t}" for t in bucket_titles[1:])
+    text = [
+        _section("wte-s1", "Which bucket?", "<p>" + cloze(escape_anki(primary + others), 1) + "</p>"),
+        _section("wte-s2", "Concepts to name", _list([r.cloze_item(c, 2) for c in s.concepts])),
+    ]
+    for section in ("immediate", "preventive", "communication"):
+        n = SECTION_CLOZE[section]
+        text.append(_section(f"wte-s{n}", SECTION_TITLES[section], _list([r.cloze_bullet(b, n) for b in s.answer(section)])))
+    extra = []
+    if s.why:
+        extra.append(f"<section><h3>Why</h3>{r.block(s.why)}</section>")
+    if s.pitfalls:
+        extra.append("<section><h3>Pitfalls</h3>" + _list([r.inline(p) for p in s.pitfalls]) + "</section>")
+    if s.follow_ups:
+        extra.append("<section><h3>Follow-up questions</h3>" + _list([r.inline(q) for q in s.follow_ups]) + "</section>")
+    if s.code:
+        extra.append(f"<section><h3>Code</h3>{r.code(s.code.source, s.code.lang)}</section>")
+    if s.media:
+        imgs = "".join(f'<img src="{html.escape(m)}" alt="">' for m in s.media)
+        extra.append(f"<section>{imgs}</section>")
+    if s.story and not for_peers:
+        extra.append(f"<section><h3>My story</h3>{r.block(s.story)}</section>")
+    category = deck.category(s.category)
+    meta = (
+        f'<span class="wte-cat">{escape_anki(html.escape(category.title, quote=False))}</span> · '
+        f'<span class="wte-diff wte-diff-{s.difficulty}">{s.difficulty}</span>'
+    )
+    return (
+        escape_anki(html.escape(s.title, quote=False)),
+        r.block(s.situation),
+        "".join(text),
+        "".join(extra),
+        meta,
+        s.id,
+        "",
+        "",
+    )
+
+
+def bucket_fields(r: Renderer, deck: Deck, bucket, titles: list[str]) -> tuple[str, ...]:
+    triggers = _list([f"“{r.inline(t)}”" for t in bucket.triggers])
+    text = _section("wte-s1", "Typical scenarios", _list([r.cloze_item(t, 1) for t in bucket.typical]))
+    text += _section("wte-s2", "Concepts an interviewer expects", _list([r.cloze_item(c, 2) for c in bucket.concepts]))
+    extra = ""
+    if titles:
+        extra = "<section><h3>Scenarios in this deck</h3>" + _list([escape_anki(html.escape(t, quote=False)) for t in titles]) + "</section>"
+    return (escape_anki(html.escape(bucket.title, quote=False)), triggers, text, extra, "", "")
+
+
+# -- assembling ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    """Everything Anki needs to know about one note, before genanki sees it."""
+
+    guid: str
+    model: str  # "scenario" | "bucket"
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck_key: str  # "classify" or a category slug
+
+
+def deck_description(r: Renderer, deck: Deck, n_scenarios: int, label: str = "") -> str:
+    body = r.block(deck.description) if deck.description else ""
+    kept = f" · {escape_anki(html.escape(label, quote=False))}" if label else ""
+    return (
+        f"{body}<p><b>Version {deck.version}</b> · released {deck.released.isoformat()} · "
+        f"{n_scenarios} scenarios{kept}</p>"
+    )
+
+
+def build_notes(r: Renderer, project: Project, scenarios: tuple[Scenario, ...], for_peers: bool) -> list[NoteSpec]:
+    deck = project.deck
+    specs = []
+    for b in deck.buckets:
+        titles = [s.title for s in scenarios if s.buckets[0] == b.slug]
+        specs.append(NoteSpec(bucket_guid(deck.slug, b.slug), "bucket", bucket_fields(r, deck, b, titles),
+                              (f"{deck.tag_root}::classify", f"{deck.tag_root}::bucket::{b.slug}"), "classify"))
+    for s in scenarios:
+        specs.append(NoteSpec(note_guid(deck.slug, s.id), "scenario", scenario_fields(r, deck, s, for_peers),
+                              tuple(tags_for(deck, s)), s.category))
+    return specs
+
+
+def genanki_decks(project: Project, specs: list[NoteSpec], description: str, tts: str | None = None) -> list[genanki.Deck]:
+    """The root deck (description on the overview screen), the classify deck, one per category."""
+    deck = project.deck
+    models = {"scenario": scenario_model(tts), "bucket": bucket_model()}
+    root = genanki.Deck(deck_id(deck), deck.title, description=description)
+    subdecks = {"classify": genanki.Deck(deck_id(deck, "classify"), f"{deck.title}::{CLASSIFY_DECK}",
+                                         description="Read what the interviewer says; name the bucket, its typical scenarios and the concepts to bring up.")}
+    used = {spec.deck_key for spec in specs}
+    for i, c in enumerate(deck.categories, start=1):
+        if c.slug in used:
+            subdecks[c.slug] = genanki.Deck(deck_id(deck, "category", c.slug), category_deck_name(deck, i, c.title),
+                                            description=html.escape(c.title, quote=False))
+    for spec in specs:
+        note = genanki.Note(model=models[spec.model], fields=list(spec.fields), tags=list(spec.tags), guid=spec.guid)
+        subdecks[spec.deck_key].add_note(note)
+    return [root, *subdecks.values()]

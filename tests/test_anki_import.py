@@ -1,0 +1,242 @@
+"""End to end: build a small tree, import the .apkg into a real Anki collection, look."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from deckgen import BuildOptions, build, load_project
+from tests.conftest import import_apkg, new_collection, scenario, small_tree
+
+ROOT = "Test Deck: Scenarios"
+
+
+def _build(root: Path, **opts) -> Path:
+    project = load_project(root / "scenarios", root / "media")
+    return build(project, BuildOptions(out_dir=root / "build", **opts)).path
+
+
+def _note(col, sid: str):
+    nids = col.find_notes(f'"Scenario ID:{sid}"')
+    assert len(nids) == 1, sid
+    return col.get_note(nids[0])
+
+
+def _text(fragment: str) -> str:
+    """What a person reads: tags dropped, entities decoded, spaces folded."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+def test_notes_cards_decks_and_tags(tmp_path, collection):
+    apkg = _build(small_tree(tmp_path))
+    log = import_apkg(collection, apkg)
+    assert len(log.new) == 5 and not log.updated and not log.duplicate
+
+    scenario_nids = collection.find_notes('"note:deckgen Scenario"')
+    bucket_nids = collection.find_notes('"note:deckgen Bucket"')
+    assert len(scenario_nids) == 3 and len(bucket_nids) == 2
+    for nid in scenario_nids:
+        assert sorted(c.ord for c in collection.get_note(nid).cards()) == [0, 1, 2, 3, 4]
+    for nid in bucket_nids:
+        assert sorted(c.ord for c in collection.get_note(nid).cards()) == [0, 1]
+    assert collection.card_count() == 3 * 5 + 2 * 2
+
+    names = sorted(d.name for d in collection.decks.all_names_and_ids())
+    assert names == sorted([
+        "Default", ROOT, f"{ROOT}::00 Classify the scenario",
+        f"{ROOT}::01 Streaming / Kafka Incidents", f"{ROOT}::02 Data Pipeline Failures",
+    ])
+    note = _note(collection, "gzip-one-task")
+    assert {collection.decks.name(c.did) for c in note.cards()} == {f"{ROOT}::02 Data Pipeline Failures"}
+    assert sorted(note.tags) == [
+        "test-deck::bucket::batch-spark", "test-deck::bucket::streaming",
+        "test-deck::category::pipeline-failures", "test-deck::difficulty::easy",
+    ]
+    assert collection.find_notes("tag:test-deck::difficulty::hard") == list(collection.find_notes('"Scenario ID:late-events-window"'))
+    root = collection.decks.by_name(ROOT)
+    assert "Version 1.0.0" in root["desc"] and "<em>small</em>" in root["desc"]
+
+
+def test_each_cloze_hides_its_section_and_the_back_shows_it(tmp_path, collection):
+    import_apkg(collection, _build(small_tree(tmp_path)))
+    cards = {c.ord: c for c in _note(collection, "kafka-lag-after-deploy").cards()}
+
+    q1, a1 = cards[0].question(), cards[0].answer()
+    assert "Streaming / Real-Time" not in _section(q1, 1) and "[...]" in _section(q1, 1)
+    assert "Streaming / Real-Time" in _text(_section(a1, 1))
+
+    q2 = cards[1].question()
+    assert "consumer group rebalancing" not in _text(_section(q2, 2))
+    assert _text(_section(q2, 2)).count("[...]") == 2
+
+    q3, a3 = cards[2].question(), cards[2].answer()
+    front = _text(_section(q3, 3))
+    assert "Check whether the group is stuck in a [symptom]" in front  # marker hidden, hint shown, rest visible
+    assert "Roll back the release" not in front  # unmarked bullet hidden whole
+    back = _text(_section(a3, 3))
+    assert "stuck in a rebalance loop" in back and "Roll back the release" in back
+
+    q5 = cards[4].question()
+    assert "order-tracking team" not in _text(_section(q5, 5))
+    assert "ETA 30 minutes" in _text(_section(q5, 5))
+    # The situation is on every front; the back adds why, pitfalls and follow-ups.
+    for card in cards.values():
+        assert "lag on the orders group passes 2M" in _text(card.question())
+        assert "Adding partitions mid-incident" not in _text(card.question())
+        assert "rebalances are the cause" in _text(card.answer())
+
+
+def _section(card_html: str, n: int) -> str:
+    m = re.search(rf'<div class="wte-s wte-s{n}">(.*?)</div>', card_html, re.S)
+    assert m, f"section {n} missing"
+    return m.group(1)
+
+
+def test_anki_syntax_in_text_shows_as_written_and_makes_no_card(tmp_path, collection):
+    evil = scenario("braces-and-colons").replace(
+        "    - Roll back the release\n",
+        "    - 'Literal {{c9::x}} and std::string and [sound:a.mp3] stay text'\n"
+        "    - '[[{{ ds \\| ds_nodash }}|airflow::macro]] is the partition'\n",
+    )
+    small_tree(tmp_path, **{"scenarios/streaming-kafka/braces-and-colons.yaml": evil})
+    import_apkg(collection, _build(tmp_path))
+    note = _note(collection, "braces-and-colons")
+    assert sorted(c.ord for c in note.cards()) == [0, 1, 2, 3, 4]  # no c9 card
+    c3 = next(c for c in note.cards() if c.ord == 2)
+    assert "[airflow::macro]" in _text(c3.question())
+    back = _text(c3.answer())
+    assert "Literal {{c9::x}} and std::string and [sound:a.mp3] stay text" in back
+    assert "{{ ds | ds_nodash }} is the partition" in back
+    assert "{{ ds }}" in _text(c3.question()) and "std::vector" in _text(c3.question())
+    assert c3.question_av_tags() == [] and c3.answer_av_tags() == []
+
+
+def test_script_and_handlers_never_reach_a_card(tmp_path, collection):
+    nasty = scenario("html-attack").replace(
+        "why: |\n",
+        "why: |\n  <script>alert(1)</script><img src=x onerror=alert(2)><a href=\"JaVaScRiPt:alert(3)\">x</a>"
+        "<iframe src=\"https://example.com\"></iframe>\n\n  A `<script>` in code stays text.\n",
+    )
+    small_tree(tmp_path, **{"scenarios/streaming-kafka/html-attack.yaml": nasty})
+    import_apkg(collection, _build(tmp_path))
+    for card in _note(collection, "html-attack").cards():
+        for rendered in (card.question(), card.answer()):
+            low = rendered.lower()
+            assert "<script" not in low and "onerror" not in low and "javascript:" not in low
+            assert "<iframe" not in low and "<img" not in low
+    assert "<script> in code stays text" in _text(card.answer())
+
+
+def test_rebuild_is_byte_identical_and_guids_are_stable(tmp_path):
+    small_tree(tmp_path)
+    first = _build(tmp_path).read_bytes()
+    second = _build(tmp_path).read_bytes()
+    assert first == second
+    project = load_project(tmp_path / "scenarios", tmp_path / "media")
+    one = build(project, BuildOptions(out_dir=tmp_path / "a")).guids
+    edited = small_tree(tmp_path / "edited", **{
+        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace("Roll back", "Revert"),
+    })
+    two = build(load_project(edited / "scenarios", edited / "media"), BuildOptions(out_dir=tmp_path / "b")).guids
+    assert one == two
+
+
+def _answer_card(col, card_id: int):
+    card = col.get_card(card_id)
+    card.start_timer()
+    col.sched.answerCard(card, 3)
+    return col.get_card(card_id)
+
+
+def test_newer_release_updates_in_place_and_keeps_reviews(tmp_path):
+    v1 = small_tree(tmp_path / "v1")
+    col = new_collection(tmp_path / "anki")
+    import_apkg(col, _build(v1))
+    note = _note(col, "kafka-lag-after-deploy")
+    reviewed = {c.id: _answer_card(col, c.id) for c in note.cards()[:3]}
+    history = {cid: (c.ivl, c.due, c.reps, c.type, c.queue) for cid, c in reviewed.items()}
+    revlog_before = col.db.scalar("select count() from revlog")
+    assert revlog_before == 3
+
+    edited = scenario().replace("Roll back the release", "Roll back release 2.31 with the feature flag")
+    v2 = small_tree(tmp_path / "v2", **{
+        "scenarios/deck.yaml": (v1 / "scenarios/deck.yaml").read_text().replace("1.0.0", "1.1.0").replace("2026-01-10", "2026-02-01"),
+        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": edited,
+    })
+    log = import_apkg(col, _build(v2))
+    assert not log.new and not log.conflicting
+    assert len(log.updated) >= 1
+    assert len(col.find_notes("")) == 5 and col.card_count() == 19
+    after = _note(col, "kafka-lag-after-deploy")
+    assert after.id == note.id
+    assert "Roll back release 2.31 with the feature flag" in _text(after["Text"])
+    for cid, before in history.items():
+        c = col.get_card(cid)
+        assert (c.ivl, c.due, c.reps, c.type, c.queue) == before
+    assert col.db.scalar("select count() from revlog") == revlog_before
+    assert len(col.models.all_names_and_ids()) == len({m.name for m in col.models.all_names_and_ids()})
+    assert sum(1 for m in col.models.all_names_and_ids() if m.name.startswith("deckgen Scenario")) == 1
+    col.close()
+
+
+def test_same_release_date_does_not_overwrite(tmp_path):
+    """Anki only takes an update whose note time is newer: the date must move forward."""
+    v1 = small_tree(tmp_path / "v1")
+    col = new_collection(tmp_path / "anki")
+    import_apkg(col, _build(v1))
+    v2 = small_tree(tmp_path / "v2", **{
+        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace("Roll back the release", "Changed text"),
+    })
+    log = import_apkg(col, _build(v2))
+    assert not log.updated
+    assert "Changed text" not in _note(col, "kafka-lag-after-deploy")["Text"]
+    col.close()
+
+
+def test_filtered_build_keeps_ids_and_names_what_it_kept(tmp_path, collection):
+    small_tree(tmp_path)
+    full = _build(tmp_path)
+    part = _build(tmp_path, categories=("streaming-kafka",), difficulties=("hard",), for_peers=True)
+    assert full.name == "test-deck-v1.0.0.apkg"
+    assert part.name == "test-deck-v1.0.0-streaming-kafka-hard-peers.apkg"
+    import_apkg(collection, part)
+    assert len(collection.find_notes('"note:deckgen Scenario"')) == 1
+    assert len(collection.find_notes('"note:deckgen Bucket"')) == 2  # buckets are in every build
+    log = import_apkg(collection, full)
+    assert len(log.new) == 2  # the two scenarios the subset left out; nothing duplicated
+    assert len(collection.find_notes("")) == 5
+
+
+def test_story_is_left_out_for_peers(tmp_path, collection):
+    small_tree(tmp_path, **{"scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(story="'At my last job this paged me at 3am.'")})
+    peers = _build(tmp_path, for_peers=True)
+    import_apkg(collection, peers)
+    assert "3am" not in _note(collection, "kafka-lag-after-deploy")["Back Extra"]
+    full = new_collection(tmp_path / "full")
+    import_apkg(full, _build(tmp_path))
+    assert "paged me at 3am" in _note(full, "kafka-lag-after-deploy")["Back Extra"]
+    full.close()
+
+
+@pytest.mark.parametrize("lang", ["en_US"])
+def test_tts_build_reads_the_situation(tmp_path, collection, lang):
+    apkg = _build(small_tree(tmp_path), tts=lang)
+    assert apkg.name.endswith("-tts-en-us.apkg")
+    import_apkg(collection, apkg)
+    card = _note(collection, "gzip-one-task").cards()[0]
+    tags = card.question_av_tags()
+    assert len(tags) == 1 and tags[0].lang == lang and "Twenty minutes after" in tags[0].field_text
+
+
+def test_media_travel_inside_the_package(tmp_path, collection):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    small_tree(tmp_path, **{
+        "media/lag.png": png,
+        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(media="[lag.png]"),
+    })
+    import_apkg(collection, _build(tmp_path))
+    assert (Path(collection.media.dir()) / "lag.png").read_bytes() == png
+    assert '<img src="lag.png"' in _note(collection, "kafka-lag-after-deploy")["Back Extra"]
