@@ -59,6 +59,26 @@ def build(scenarios_dir, media_dir, out_dir, categories, difficulties, for_peers
 @main.command()
 @SCENARIOS
 @MEDIA
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="build/preview", show_default=True,
+              help="Where the HTML preview goes.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in the web browser.")
+def preview(scenarios_dir, media_dir, out_dir, open_browser) -> None:
+    """Write a static HTML preview of every card, front and back, as Anki shows it."""
+    from deckgen.preview import write_preview
+
+    started = time.perf_counter()
+    result = write_preview(api.load_project(scenarios_dir, media_dir), out_dir)
+    click.echo(str(result.index))
+    click.echo(f"{result.notes} notes, {result.cards} cards in {time.perf_counter() - started:.1f}s")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(result.index.resolve().as_uri())
+
+
+@main.command()
+@SCENARIOS
+@MEDIA
 def validate(scenarios_dir, media_dir) -> None:
     """Check every file against the format; print each problem as path:line: message."""
     project = api.load_project(scenarios_dir, media_dir)
@@ -132,6 +152,40 @@ def new(category, scenario_id, scenarios_dir) -> None:
 
     write_atomic(target, text.encode("utf-8"))
     click.echo(str(target))
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def diff_cmd(old, new) -> None:
+    """What importing NEW over OLD changes (manifests or .apkg files); exit 1 if it would hurt."""
+    from deckgen import diff, manifest
+
+    report = diff.compare(manifest.read(old), manifest.read(new))
+    click.echo(diff.format_report(report))
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@main.command()
+@SCENARIOS
+@MEDIA
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="build", show_default=True)
+@click.option("--releases", "releases_dir", type=click.Path(path_type=Path), default="releases", show_default=True,
+              help="Where released manifests are kept (commit them).")
+@click.option("--changelog", "changelog_path", type=click.Path(path_type=Path), default="CHANGELOG.md", show_default=True)
+def release(scenarios_dir, media_dir, out_dir, releases_dir, changelog_path) -> None:
+    """Check against the last release, then build the full deck, category subsets and peers edition."""
+    from deckgen import diff
+    from deckgen.release import release as run
+
+    result = run(scenarios_dir, media_dir, out_dir, releases_dir, changelog_path)
+    if result.report is not None:
+        click.echo(diff.format_report(result.report))
+    for path in result.files:
+        click.echo(str(path))
+    if result.changelog_written:
+        click.echo(f"{changelog_path}: section added")
 
 
 if __name__ == "__main__":  # pragma: no cover

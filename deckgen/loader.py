@@ -21,6 +21,7 @@ from deckgen.errors import Problem
 MAX_FILE_BYTES = 256 * 1024
 MAX_SCENARIO_FILES = 50_000
 DECK_FILE = "deck.yaml"
+RETIRED_FILE = "retired.yaml"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
@@ -210,6 +211,7 @@ class SourceTree:
     deck: Document | None
     scenarios: tuple[Document, ...]
     problems: tuple[Problem, ...]
+    retired: Document | None = None
 
 
 def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
@@ -231,13 +233,19 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
         deck_doc, found = _read_one(deck_path, show(deck_path))
         problems += found
 
+    retired_doc = None
+    retired_path = root / RETIRED_FILE
+    if retired_path.is_file():
+        retired_doc, found = _read_one(retired_path, show(retired_path))
+        problems += found
+
     docs: list[Document] = []
     count = 0
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
         if entry.name.startswith(".") or entry.name == DECK_FILE:
             continue
         if entry.is_file():
-            if entry.name != "retired.yaml":
+            if entry.name != RETIRED_FILE:
                 problems.append(Problem(show(entry), None, "unexpected file: scenarios go in <category-slug>/<id>.yaml"))
             continue
         if entry.is_symlink():
@@ -256,12 +264,12 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
             count += 1
             if count > MAX_SCENARIO_FILES:
                 problems.append(Problem(shown_root, None, f"more than {MAX_SCENARIO_FILES:,} scenario files: split the deck"))
-                return SourceTree(root, deck_doc, tuple(docs), tuple(problems))
+                return SourceTree(root, deck_doc, tuple(docs), tuple(problems), retired_doc)
             doc, found = _read_one(path, show(path))
             problems += found
             if doc is not None:
                 docs.append(doc)
-    return SourceTree(root, deck_doc, tuple(docs), tuple(problems))
+    return SourceTree(root, deck_doc, tuple(docs), tuple(problems), retired_doc)
 
 
 def _read_one(path: Path, shown: str) -> tuple[Document | None, list[Problem]]:

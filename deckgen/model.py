@@ -106,12 +106,23 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Retired:
+    """A scenario taken out of the deck; its id is never used again."""
+
+    id: str
+    version: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Project:
     """A validated deck: what every later stage works from."""
 
     deck: Deck
     scenarios: tuple[Scenario, ...]
     media_dir: Path
+    retired: tuple[Retired, ...] = ()
+    changes: str = ""  # Markdown: what this version changed (from CHANGELOG.md), on the overview
 
 
 # -- schema ---------------------------------------------------------------------------
@@ -364,6 +375,18 @@ def validate_tree(tree: SourceTree, media_dir: Path) -> tuple[Project | None, li
     if tree.deck is not None:
         deck, found = validate_deck(tree.deck)
         problems += found
+    retired: list[Retired] = []
+    retired_at: dict[str, int | None] = {}
+    if tree.retired is not None:
+        doc = tree.retired
+        found = schema_problems(doc, "retired")
+        problems += found
+        if not found:
+            for i, item in enumerate(doc.data["retired"]):
+                if item["id"] in retired_at:
+                    problems.append(Problem(doc.shown, doc.line(("retired", i, "id")), f"retired[{i + 1}].id: `{item['id']}` is listed twice"))
+                retired_at[item["id"]] = doc.line(("retired", i, "id"))
+                retired.append(Retired(item["id"], item["version"], item["reason"]))
     scenarios: list[Scenario] = []
     first_seen: dict[str, str] = {}
     for doc in tree.scenarios:
@@ -375,10 +398,12 @@ def validate_tree(tree: SourceTree, media_dir: Path) -> tuple[Project | None, li
                 problems.append(Problem(doc.shown, doc.line(("id",)), f"id: `{sid}` is already used by {first_seen[sid]}: ids are unique in the deck"))
             else:
                 first_seen[sid] = doc.shown
+            if sid in retired_at:
+                problems.append(Problem(doc.shown, doc.line(("id",)), f"id: `{sid}` was retired (retired.yaml:{retired_at[sid]}): ids are never reused, choose a new one"))
         if scenario is not None:
             scenarios.append(scenario)
     if problems or deck is None:
         return None, problems
     order = {c.slug: i for i, c in enumerate(deck.categories)}
     scenarios.sort(key=lambda s: (order[s.category], s.id))
-    return Project(deck, tuple(scenarios), Path(media_dir)), []
+    return Project(deck, tuple(scenarios), Path(media_dir), tuple(retired)), []

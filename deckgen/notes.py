@@ -209,12 +209,13 @@ class NoteSpec:
     deck_key: str  # "classify" or a category slug
 
 
-def deck_description(r: Renderer, deck: Deck, n_scenarios: int, label: str = "") -> str:
+def deck_description(r: Renderer, deck: Deck, n_scenarios: int, label: str = "", changes: str = "") -> str:
     body = r.block(deck.description) if deck.description else ""
     kept = f" · {escape_anki(html.escape(label, quote=False))}" if label else ""
+    news = f"<h3>What's new in {deck.version}</h3>{r.block(changes)}" if changes else ""
     return (
         f"{body}<p><b>Version {deck.version}</b> · released {deck.released.isoformat()} · "
-        f"{n_scenarios} scenarios{kept}</p>"
+        f"{n_scenarios} scenarios{kept}</p>{news}"
     )
 
 

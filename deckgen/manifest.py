@@ -1,0 +1,191 @@
+"""What a build contains, as JSON beside the .apkg: the record a release diff reads.
+
+A manifest names the deck version, the note types with a fingerprint of their field and
+template names (the names Anki matches on), and for every note its GUID, scenario id,
+category, tags and content hashes per section. The same entries can be read back out of
+any .apkg, so ``deckgen diff`` works on packages built before manifests existed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from deckgen import __version__
+from deckgen.errors import DeckgenError, Problem
+from deckgen.notes import BUCKET_FIELDS, BUCKET_MODEL_NAME, SCENARIO_FIELDS, SCENARIO_MODEL_NAME
+
+FORMAT = 1
+_SECTION = re.compile(r'<div class="wte-s wte-s(\d)">')
+SCENARIO_SECTIONS = {1: "buckets", 2: "concepts", 3: "immediate", 4: "preventive", 5: "communication"}
+BUCKET_SECTIONS = {1: "typical", 2: "concepts"}
+
+
+def _h(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def fingerprint(name: str, fields: list[str], templates: list[str]) -> str:
+    """What Anki compares to decide a note type is the same: its field and template names."""
+    return _h(json.dumps([name, fields, templates]))
+
+
+def split_text(text: str) -> dict[int, str]:
+    """The Text field's sections (c1..c5) by number."""
+    parts = _SECTION.split(text)
+    return {int(parts[i]): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def note_entry(kind: str, guid: str, fields: dict[str, str], tags: list[str], tag_root: str) -> dict:
+    """One note's manifest entry, from its rendered field values."""
+    text = split_text(fields.get("Text", ""))
+    if kind == "scenario":
+        sections = {
+            "title": fields.get("Title", ""),
+            "situation": fields.get("Situation", ""),
+            **{name: text.get(n, "") for n, name in SCENARIO_SECTIONS.items()},
+            "back": fields.get("Back Extra", ""),
+            "meta": fields.get("Meta", ""),
+        }
+        ident = fields.get("Scenario ID", "")
+    else:
+        sections = {
+            "title": fields.get("Bucket", ""),
+            "triggers": fields.get("Triggers", ""),
+            **{name: text.get(n, "") for n, name in BUCKET_SECTIONS.items()},
+            "back": fields.get("Back Extra", ""),
+        }
+        ident = next((t.split("::")[-1] for t in tags if t.startswith(f"{tag_root}::bucket::")), "")
+    sections["tags"] = " ".join(sorted(tags))
+    hashes = {k: _h(v) for k, v in sections.items()}
+    category = next((t.split("::")[-1] for t in tags if t.startswith(f"{tag_root}::category::")), None)
+    return {
+        "guid": guid,
+        "kind": kind,
+        "id": ident,
+        "category": category,
+        "tags": sorted(tags),
+        "hash": _h(json.dumps(hashes, sort_keys=True)),
+        "sections": hashes,
+    }
+
+
+def note_types(tts: str | None = None) -> list[dict]:
+    from deckgen.notes import BUCKET_MODEL_ID, SCENARIO_MODEL_ID, TEMPLATE_NAME
+
+    out = []
+    for mid, name, fields in ((SCENARIO_MODEL_ID, SCENARIO_MODEL_NAME, SCENARIO_FIELDS), (BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS)):
+        out.append({"id": mid, "name": name, "fields": list(fields), "templates": [TEMPLATE_NAME],
+                    "fingerprint": fingerprint(name, list(fields), [TEMPLATE_NAME])})
+    return out
+
+
+def make_manifest(project, options, prepared, apkg_name: str, apkg_sha256: str) -> dict:
+    deck = project.deck
+    entries = []
+    for spec in prepared.specs:
+        names = SCENARIO_FIELDS if spec.model == "scenario" else BUCKET_FIELDS
+        entries.append(note_entry(spec.model, spec.guid, dict(zip(names, spec.fields)), list(spec.tags), deck.tag_root))
+    return {
+        "format": FORMAT,
+        "deck": {"slug": deck.slug, "title": deck.title, "version": deck.version,
+                 "released": deck.released.isoformat(), "tag_root": deck.tag_root},
+        "builder": {"name": "deckgen", "version": __version__},
+        "apkg": {"file": apkg_name, "sha256": apkg_sha256},
+        "build": {"categories": list(options.categories), "difficulties": list(options.difficulties),
+                  "for_peers": options.for_peers, "tts": options.tts},
+        "note_types": note_types(options.tts),
+        "notes": entries,
+        "retired": [{"id": r.id, "version": r.version, "reason": r.reason} for r in project.retired],
+    }
+
+
+def dumps(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def manifest_path(apkg: Path) -> Path:
+    return apkg.with_name(apkg.name[: -len(".apkg")] + ".manifest.json")
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def read(path: Path | str) -> dict:
+    """A manifest from a .manifest.json file, or rebuilt from an .apkg's collection."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DeckgenError(Problem(shown, None, f"cannot read: {exc.strerror}")) from None
+    if path.suffix == ".apkg" or raw[:2] == b"PK":
+        return _from_apkg(raw, shown)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DeckgenError(Problem(shown, getattr(exc, "lineno", None), f"not a deckgen manifest: {exc}")) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or "notes" not in data:
+        raise DeckgenError(Problem(shown, None, "not a deckgen manifest (format 1): pass a .manifest.json or an .apkg"))
+    return data
+
+
+def _from_apkg(raw: bytes, shown: str) -> dict:
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            names = zf.namelist()
+            member = next((n for n in ("collection.anki21", "collection.anki2") if n in names), None)
+            if member is None:
+                raise DeckgenError(Problem(shown, None, "no collection inside: not an Anki package deckgen can read"))
+            if zf.getinfo(member).file_size > 512 * 1024 * 1024:
+                raise DeckgenError(Problem(shown, None, "collection too large to read"))
+            database = zf.read(member)
+    except zipfile.BadZipFile:
+        raise DeckgenError(Problem(shown, None, "not a zip file: an .apkg is a zip archive")) from None
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.deserialize(database)
+        models_json, decks_json = conn.execute("select models, decks from col").fetchone()
+        rows = conn.execute("select guid, mid, flds, tags from notes order by id").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise DeckgenError(Problem(shown, None, f"unreadable collection: {exc}")) from None
+    finally:
+        conn.close()
+    models = json.loads(models_json)
+    decks = json.loads(decks_json)
+    root = next((d for d in decks.values() if "::" not in d["name"] and d["name"] != "Default"), {})
+    desc = root.get("desc", "")
+    version = re.search(r"Version ([0-9]+\.[0-9]+\.[0-9]+)", desc)
+    released = re.search(r"released (\d{4}-\d{2}-\d{2})", desc)
+    kinds = {SCENARIO_MODEL_NAME: "scenario", BUCKET_MODEL_NAME: "bucket"}
+    types, by_mid = [], {}
+    for mid, m in sorted(models.items()):
+        fields = [f["name"] for f in sorted(m["flds"], key=lambda f: f["ord"])]
+        templates = [t["name"] for t in sorted(m["tmpls"], key=lambda t: t["ord"])]
+        types.append({"id": int(m["id"]), "name": m["name"], "fields": fields, "templates": templates,
+                      "fingerprint": fingerprint(m["name"], fields, templates)})
+        by_mid[int(m["id"])] = (kinds.get(m["name"], "other"), fields)
+    tags_all = [t for _, _, _, tags in rows for t in tags.split()]
+    roots = sorted({t.split("::")[0] for t in tags_all if "::category::" in t})
+    tag_root = roots[0] if roots else ""
+    entries = []
+    for guid, mid, flds, tags in rows:
+        kind, fields = by_mid.get(int(mid), ("other", []))
+        values = dict(zip(fields, flds.split("\x1f")))
+        entries.append(note_entry(kind, guid, values, tags.split(), tag_root))
+    return {
+        "format": FORMAT,
+        "deck": {"slug": None, "title": root.get("name"), "version": version.group(1) if version else None,
+                 "released": released.group(1) if released else None, "tag_root": tag_root},
+        "builder": {"name": "unknown", "version": None},
+        "apkg": {"file": Path(shown).name, "sha256": hashlib.sha256(raw).hexdigest()},
+        "build": None,
+        "note_types": types,
+        "notes": entries,
+        "retired": [],
+    }

@@ -1,0 +1,262 @@
+"""Releases: manifests, the release diff, retired scenarios, and updates in real Anki."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from deckgen import BuildOptions, DeckgenError, build, load_project
+from deckgen.cli import main
+from deckgen.diff import compare, format_report
+from deckgen.manifest import read
+from deckgen.release import release
+from tests.conftest import DECK_YAML, import_apkg, new_collection, scenario, small_tree
+
+
+def _v1(root: Path) -> Path:
+    return small_tree(root)
+
+
+def _v2(root: Path) -> Path:
+    """Two scenarios edited, one added, one retired, version and date moved forward."""
+    tree = small_tree(root, **{
+        "scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.1.0").replace("2026-01-10", "2026-03-01"),
+        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace("Roll back the release", "Roll back release 2.31"),
+        "scenarios/streaming-kafka/late-events-window.yaml": scenario("late-events-window", difficulty="hard").replace(
+            "Lag is a symptom", "Lag is only a symptom"),
+        "scenarios/pipeline-failures/gzip-one-task.yaml": None,
+        "scenarios/pipeline-failures/skewed-join-key.yaml": scenario("skewed-join-key", "pipeline-failures", "hard"),
+        "scenarios/retired.yaml": "retired:\n  - id: gzip-one-task\n    version: 1.1.0\n    reason: merged into skewed-join-key\n",
+    })
+    return tree
+
+
+def _release(root: Path):
+    return release(root / "scenarios", root / "media", root / "build", root / "releases", root / "CHANGELOG.md")
+
+
+def _seed_release(src: Path, dst: Path) -> None:
+    """Copy v1's committed release record (releases/ and CHANGELOG.md) into v2's tree."""
+    (dst / "releases").mkdir(exist_ok=True)
+    for p in (src / "releases").iterdir():
+        (dst / "releases" / p.name).write_bytes(p.read_bytes())
+    (dst / "CHANGELOG.md").write_bytes((src / "CHANGELOG.md").read_bytes())
+
+
+def test_manifest_records_identity_and_content(tmp_path):
+    root = _v1(tmp_path)
+    path = build(load_project(root / "scenarios", root / "media"), BuildOptions(out_dir=root / "build")).path
+    m = json.loads((root / "build" / "test-deck-v1.0.0.manifest.json").read_text())
+    assert m["deck"] == {"slug": "test-deck", "title": "Test Deck: Scenarios", "version": "1.0.0", "released": "2026-01-10", "tag_root": "test-deck"}
+    assert m["apkg"] == {"file": "test-deck-v1.0.0.apkg", "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert m["builder"]["name"] == "deckgen"
+    assert [t["name"] for t in m["note_types"]] == ["deckgen Scenario", "deckgen Bucket"]
+    scen = {n["id"]: n for n in m["notes"] if n["kind"] == "scenario"}
+    assert set(scen) == {"kafka-lag-after-deploy", "late-events-window", "gzip-one-task"}
+    assert scen["gzip-one-task"]["category"] == "pipeline-failures"
+    assert "test-deck::difficulty::easy" in scen["gzip-one-task"]["tags"]
+    # An .apkg read back gives the same notes as the manifest written beside it.
+    from_apkg = read(path)
+    assert [(n["guid"], n["hash"]) for n in from_apkg["notes"]] == [(n["guid"], n["hash"]) for n in m["notes"]]
+    assert from_apkg["deck"]["version"] == "1.0.0" and from_apkg["deck"]["released"] == "2026-01-10"
+
+
+def test_release_flow_diff_changelog_and_refusals(tmp_path):
+    v1 = _v1(tmp_path / "v1")
+    first = _release(v1)
+    assert first.report is None
+    assert sorted(p.name for p in first.files if p.suffix == ".apkg") == [
+        "test-deck-v1.0.0-peers.apkg", "test-deck-v1.0.0-pipeline-failures.apkg",
+        "test-deck-v1.0.0-streaming-kafka.apkg", "test-deck-v1.0.0.apkg",
+    ]
+    assert "## 1.0.0 (2026-01-10)\n\n- First release: 3 scenarios in 2 categories." in (v1 / "CHANGELOG.md").read_text()
+
+    v2 = _v2(tmp_path / "v2")
+    _seed_release(v1, v2)
+    second = _release(v2)
+    text = format_report(second.report)
+    assert text.splitlines() == [
+        "Test Deck: Scenarios: 1.0.0 (2026-01-10) -> 1.1.0 (2026-03-01)",
+        "added: 1",
+        "  + skewed-join-key  (pipeline-failures)",
+        "changed: 2",
+        "  ~ kafka-lag-after-deploy  (immediate)",
+        "  ~ late-events-window  (back)",
+        "retired: 1",
+        "  - gzip-one-task  (merged into skewed-join-key)",
+        "unchanged: 2",
+        "ok: importing NEW over OLD updates notes in place",
+    ]
+    changelog = (v2 / "CHANGELOG.md").read_text()
+    assert changelog.index("## 1.1.0 (2026-03-01)") < changelog.index("## 1.0.0 (2026-01-10)")
+    assert "- Retired: `gzip-one-task`: merged into skewed-join-key" in changelog
+    assert "- Added: Consumer lag explodes after a deploy (`skewed-join-key`)" in changelog
+    desc = read(v2 / "build" / "test-deck-v1.1.0.apkg")  # the overview shows what is new
+    assert desc["deck"]["version"] == "1.1.0"
+    kept = json.loads((v2 / "releases" / "test-deck-v1.1.0.manifest.json").read_text())
+    assert kept["retired"] == [{"id": "gzip-one-task", "version": "1.1.0", "reason": "merged into skewed-join-key"}]
+
+    # Running the same release again changes nothing; changing content under the same version is refused.
+    before = {p: p.read_bytes() for p in second.files}
+    again = _release(v2)
+    assert {p: p.read_bytes() for p in again.files} == before
+    (v2 / "scenarios/streaming-kafka/late-events-window.yaml").write_text(scenario("late-events-window", difficulty="easy"))
+    with pytest.raises(DeckgenError) as info:
+        _release(v2)
+    assert "exists with different content" in str(info.value)
+    assert {p: p.read_bytes() for p in second.files} == before
+
+
+def test_release_builds_are_byte_identical(tmp_path):
+    one, two = _v1(tmp_path / "a"), _v1(tmp_path / "b")
+    files_one = _release(one).files
+    files_two = _release(two).files
+    digest = lambda files, root: {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    assert digest(files_one, one) == digest(files_two, two)
+
+
+def test_release_refuses_a_removal_without_retirement(tmp_path):
+    v1 = _v1(tmp_path / "v1")
+    _release(v1)
+    v2 = small_tree(tmp_path / "v2", **{
+        "scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.1.0").replace("2026-01-10", "2026-03-01"),
+        "scenarios/pipeline-failures/gzip-one-task.yaml": None,
+    })
+    _seed_release(v1, v2)
+    with pytest.raises(DeckgenError) as info:
+        _release(v2)
+    assert "`gzip-one-task` is gone without a retirement: list it in scenarios/retired.yaml" in str(info.value)
+    assert not (v2 / "build").exists()
+
+
+def test_retired_id_cannot_come_back(tmp_path):
+    root = small_tree(tmp_path, **{"scenarios/retired.yaml": "retired:\n  - id: gzip-one-task\n    version: 1.1.0\n    reason: merged\n"})
+    with pytest.raises(DeckgenError) as info:
+        load_project(root / "scenarios", root / "media")
+    assert str(info.value).endswith(
+        "pipeline-failures/gzip-one-task.yaml:1: id: `gzip-one-task` was retired (retired.yaml:2): ids are never reused, choose a new one"
+    )
+
+
+# -- crafted pairs: each failure the diff must catch ----------------------------------------
+
+
+@pytest.fixture
+def pair(tmp_path):
+    root = _v1(tmp_path)
+    build(load_project(root / "scenarios", root / "media"), BuildOptions(out_dir=root / "build"))
+    old = json.loads((root / "build" / "test-deck-v1.0.0.manifest.json").read_text())
+    new = copy.deepcopy(old)
+    new["deck"]["version"], new["deck"]["released"] = "1.1.0", "2026-02-01"
+    return old, new
+
+
+def _scen(m, sid):
+    return next(n for n in m["notes"] if n.get("id") == sid)
+
+
+def test_diff_clean_pair(pair):
+    old, new = pair
+    report = compare(old, new)
+    assert report.ok and not report.content_changed and report.unchanged == 5
+
+
+def test_diff_catches_guid_reused_for_another_scenario(pair):
+    old, new = pair
+    _scen(new, "gzip-one-task")["guid"] = _scen(old, "late-events-window")["guid"]
+    new["notes"] = [n for n in new["notes"] if n.get("id") != "late-events-window"]
+    report = compare(old, new)
+    assert any("was `late-events-window` and is now `gzip-one-task`" in p for p in report.problems)
+
+
+def test_diff_catches_new_guid_for_same_scenario(pair):
+    old, new = pair
+    _scen(new, "gzip-one-task")["guid"] = "NEWGUID"
+    assert any("`gzip-one-task` has a new GUID" in p for p in compare(old, new).problems)
+
+
+def test_diff_catches_note_type_rename(pair):
+    old, new = pair
+    new["note_types"][0]["fields"][1] = "Scenario"
+    new["note_types"][0]["fingerprint"] = "changed"
+    assert any("note type `deckgen Scenario` changed its field or template names" in p for p in compare(old, new).problems)
+
+
+@pytest.mark.parametrize("version,released,message", [
+    ("1.0.0", "2026-02-01", "the version did not move forward (1.0.0 -> 1.0.0)"),
+    ("1.1.0", "2026-01-10", "`released` did not move forward (2026-01-10 -> 2026-01-10)"),
+    ("0.9.0", "2026-01-09", "the version did not move forward (1.0.0 -> 0.9.0)"),
+])
+def test_diff_catches_content_change_without_moving_forward(pair, version, released, message):
+    old, new = pair
+    new["deck"]["version"], new["deck"]["released"] = version, released
+    _scen(new, "gzip-one-task")["hash"] = "edited"
+    _scen(new, "gzip-one-task")["sections"]["why"] = "edited"
+    report = compare(old, new)
+    assert any(message in p for p in report.problems), report.problems
+
+
+def test_diff_cli_exit_codes(pair, tmp_path):
+    old, new = pair
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    runner = CliRunner()
+    ok = runner.invoke(main, ["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")])
+    assert ok.exit_code == 0 and "ok: importing NEW over OLD updates notes in place" in ok.output
+    _scen(new, "gzip-one-task")["guid"] = "NEWGUID"
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    bad = runner.invoke(main, ["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")])
+    assert bad.exit_code == 1 and "! `gzip-one-task` has a new GUID" in bad.output
+    junk = tmp_path / "junk.json"
+    junk.write_text("{}")
+    assert runner.invoke(main, ["diff", str(junk), str(tmp_path / "new.json")]).exit_code == 1
+
+
+# -- real Anki: updates in place, reviews kept, subsets first --------------------------------
+
+
+def _answer(col, cid):
+    card = col.get_card(cid)
+    card.start_timer()
+    col.sched.answerCard(card, 3)
+    c = col.get_card(cid)
+    return (c.ivl, c.due, c.reps, c.type, c.queue, c.did)
+
+
+@pytest.mark.parametrize("first", ["full", "subset"])
+def test_release_update_in_anki_keeps_reviews(tmp_path, first):
+    v1 = _v1(tmp_path / "v1")
+    _release(v1)
+    v2 = _v2(tmp_path / "v2")
+    _seed_release(v1, v2)
+    _release(v2)
+
+    col = new_collection(tmp_path / "anki")
+    if first == "subset":
+        import_apkg(col, v1 / "build" / "test-deck-v1.0.0-streaming-kafka.apkg")
+    import_apkg(col, v1 / "build" / "test-deck-v1.0.0.apkg")
+    assert len(col.find_notes("")) == 5
+    history = {}
+    for nid in col.find_notes('"note:deckgen Scenario"'):
+        for card in col.get_note(nid).cards()[:2]:
+            history[card.id] = _answer(col, card.id)
+    revlog = col.db.scalar("select count() from revlog")
+    types_before = sorted(m.name for m in col.models.all_names_and_ids())
+
+    log = import_apkg(col, v2 / "build" / "test-deck-v1.1.0.apkg")
+    assert len(log.new) == 1 and not log.duplicate and not log.conflicting
+    assert len(col.find_notes("")) == 6  # five kept (the retired one stays with its history) + one added
+    nid = col.find_notes('"Scenario ID:kafka-lag-after-deploy"')
+    assert len(nid) == 1 and "Roll back release 2.31" in col.get_note(nid[0])["Text"]
+    assert "Lag is only a symptom" in col.get_note(col.find_notes('"Scenario ID:late-events-window"')[0])["Back Extra"]
+    for cid, before in history.items():
+        c = col.get_card(cid)
+        assert (c.ivl, c.due, c.reps, c.type, c.queue, c.did) == before
+    assert col.db.scalar("select count() from revlog") == revlog
+    assert sorted(m.name for m in col.models.all_names_and_ids()) == types_before  # no note type copy
+    col.close()
