@@ -73,6 +73,9 @@ class Deck:
     def bucket(self, slug: str) -> Bucket:
         return next(b for b in self.buckets if b.slug == slug)
 
+    def classification_phrases(self) -> set[str]:
+        return {p for b in self.buckets for p in b.typical + b.concepts}
+
 
 @dataclass(frozen=True)
 class Code:
@@ -99,6 +102,7 @@ class Scenario:
     media: tuple[str, ...] = ()
     story: str = ""
     added: str | None = None
+    covers: tuple[str, ...] = ()  # classification phrases from deck.yaml this scenario exercises
     source: str = ""  # the file as shown to the user
 
     def answer(self, section: str) -> tuple[str, ...]:
@@ -301,6 +305,12 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
     code = data.get("code")
     if isinstance(code, dict) and isinstance(code.get("lang"), str) and not known_lexer(code["lang"]):
         problems.append(Problem(doc.shown, doc.line(("code", "lang")), f"code.lang: `{code['lang']}` is not a Pygments language: try python, sql, scala, yaml, properties, bash, json"))
+    covers = data.get("covers")
+    if deck is not None and isinstance(covers, list):
+        known = deck.classification_phrases()
+        for i, phrase in enumerate(covers):
+            if isinstance(phrase, str) and phrase not in known:
+                problems.append(Problem(doc.shown, doc.line(("covers", i)), f"covers[{i + 1}]: `{phrase}` is not a typical scenario or concept in deck.yaml{_suggest(phrase, sorted(known))}"))
     media = data.get("media")
     if isinstance(media, list):
         for i, name in enumerate(media):
@@ -329,13 +339,16 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
         media=tuple(data.get("media") or ()),
         story=data.get("story") or "",
         added=data.get("added"),
+        covers=tuple(data.get("covers") or ()),
         source=doc.shown,
     ), []
 
 
 def _suggest(value: str, known: list[str]) -> str:
     near = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
-    return f": did you mean `{near[0]}`?" if near else f"; known: {', '.join(known)}"
+    if near:
+        return f": did you mean `{near[0]}`?"
+    return f"; known: {', '.join(known)}" if len(known) <= 12 else ": see deck.yaml"
 
 
 def check_media(media_dir: Path, name: str) -> str | None:

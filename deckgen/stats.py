@@ -41,4 +41,22 @@ def stats_report(project: Project) -> str:
     for b in deck.buckets:
         flag = "  none" if anywhere[b.slug] == 0 else ""
         lines.append(f"  {b.slug:<{bw}}  {primary[b.slug]:>4} / {anywhere[b.slug]:>4}{flag}")
+    lines += ["", *coverage_lines(project)]
     return "\n".join(lines)
+
+
+def coverage_lines(project: Project) -> list[str]:
+    """How many scenarios exercise each typical scenario and concept of the classification."""
+    counts = Counter(p for s in project.scenarios for p in s.covers)
+    total = covered = 0
+    out = ["Classification coverage (scenarios whose `covers` name it):"]
+    for b in project.deck.buckets:
+        out.append(f"  {b.title}")
+        for label, phrases in (("typical", b.typical), ("concept", b.concepts)):
+            for phrase in phrases:
+                total += 1
+                n = counts[phrase]
+                covered += n > 0
+                out.append(f"    {n:>3}  {label}: {phrase}" + ("  <- none" if n == 0 else ""))
+    out.insert(1, f"  covered {covered} of {total}")
+    return out
