@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from deckgen import changelog as changelog_mod
-from deckgen import loader, manifest, model, notes, package
+from deckgen import loader, manifest, model, notes, package, parallel
 from deckgen.errors import DeckgenError, Problem
+from deckgen.cache import Cache
 from deckgen.model import Project, Scenario
 from deckgen.render import Renderer
 
@@ -22,15 +23,20 @@ def load_project(
     scenarios_dir: Path | str = "scenarios",
     media_dir: Path | str = "media",
     changelog: Path | str | None = None,
+    cache_dir: Path | str | None = None,
 ) -> Project:
     """Read and validate a source tree; raise :class:`DeckgenError` listing every problem.
 
     ``changelog`` defaults to CHANGELOG.md beside the scenarios folder; its section for
-    the deck's version, if any, goes on the deck's overview screen.
+    the deck's version, if any, goes on the deck's overview screen. ``cache_dir`` keeps
+    validated and rendered scenarios between builds (see :mod:`deckgen.cache`).
     """
     scenarios_dir = Path(scenarios_dir)
     tree = loader.read_tree(scenarios_dir)
-    project, problems = model.validate_tree(tree, Path(media_dir))
+    store = Cache(Path(cache_dir)) if cache_dir is not None else None
+    project, problems = model.validate_tree(tree, Path(media_dir), store)
+    if (problems or project is None) and store is not None:
+        store.discard()
     if problems or project is None:
         raise DeckgenError(problems or [Problem(str(scenarios_dir), None, "no deck could be read")])
     path = Path(changelog) if changelog is not None else scenarios_dir.parent / "CHANGELOG.md"
@@ -106,8 +112,7 @@ class Prepared:
     media: tuple[Path, ...]
 
 
-def prepare(project: Project, options: BuildOptions = BuildOptions()) -> Prepared:
-    """Select and render every note of a build (pure: no file is read but media names)."""
+def _choose(project: Project, options: BuildOptions) -> tuple[Scenario, ...]:
     deck = project.deck
     for slug in options.categories:
         if slug not in {c.slug for c in deck.categories}:
@@ -115,36 +120,151 @@ def prepare(project: Project, options: BuildOptions = BuildOptions()) -> Prepare
     chosen = select(project, options)
     if not chosen:
         raise DeckgenError(Problem("build", None, "no scenario matches the filters: nothing to build"))
-    renderer = Renderer()
-    specs = notes.build_notes(renderer, project, chosen, options.for_peers)
-    description = notes.deck_description(renderer, deck, len(chosen), _label(project, options), project.changes)
-    media = tuple(project.media_dir / m for m in sorted({m for s in chosen for m in s.media}))
-    return Prepared(tuple(specs), description, chosen, media)
+    return chosen
 
 
-def render_package(project: Project, options: BuildOptions) -> tuple[bytes, BuildResult, dict]:
-    """Everything up to the bytes of the .apkg and its manifest, with no file written."""
+_RENDER_STATE: dict = {}
+
+
+def _setup_render(deck, for_peers: bool) -> None:
+    _RENDER_STATE.update(deck=deck, for_peers=for_peers, renderer=Renderer())
+
+
+def _render(s: Scenario) -> tuple[str, ...]:
+    """One scenario's fields (runs in a worker for large decks, with that worker's renderer)."""
+    st = _RENDER_STATE
+    return notes.scenario_fields(st["renderer"], st["deck"], s, st["for_peers"])
+
+
+def iter_specs(project: Project, chosen: tuple[Scenario, ...], options: BuildOptions, renderer: Renderer):
+    """Every note of the build in order, rendered in batches across cores or taken from the cache."""
     deck = project.deck
-    prepared = prepare(project, options)
-    decks = notes.genanki_decks(project, list(prepared.specs), prepared.description, options.tts)
-    data = package.apkg_bytes(decks, list(prepared.media), deck.released)
-    chosen = prepared.scenarios
+    yield from notes.bucket_specs(renderer, deck, chosen)
+    cache = project.cache
+    misses = [s for s in chosen if cache is None or not s.digest or not cache.has_fields(_fields_key(s, options))]
+    with parallel.Mapper(_setup_render, (deck, options.for_peers), len(misses)) as mapper:
+        for batch in parallel.batched(chosen, 1024):
+            todo = []
+            fields: dict[int, tuple[str, ...]] = {}
+            for i, s in enumerate(batch):
+                got = cache.fields(_fields_key(s, options)) if cache is not None and s.digest else None
+                if got is None:
+                    todo.append(i)
+                else:
+                    fields[i] = got
+            for i, rendered in zip(todo, mapper.map(_render, [batch[i] for i in todo])):
+                fields[i] = rendered
+                if cache is not None and batch[i].digest:
+                    cache.put_fields(_fields_key(batch[i], options), rendered)
+            for i, s in enumerate(batch):
+                yield notes.scenario_spec(deck, s, fields[i])
+
+
+def _fields_key(s: Scenario, options: BuildOptions) -> str:
+    return f"{s.digest}:{int(options.for_peers)}"
+
+
+def prepare(project: Project, options: BuildOptions = BuildOptions()) -> Prepared:
+    """Select and render every note of a build, in memory (the preview's view of a build)."""
+    chosen = _choose(project, options)
+    renderer = Renderer()
+    specs = tuple(iter_specs(project, chosen, options, renderer))
+    description = notes.deck_description(renderer, project.deck, len(chosen), _label(project, options), project.changes)
+    media = tuple(project.media_dir / m for m in sorted({m for s in chosen for m in s.media}))
+    return Prepared(specs, description, chosen, media)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A build written to temporary files beside its targets, not yet in place."""
+
+    apkg: Path
+    manifest: Path
+    result: BuildResult
+    record: dict
+    sha256: str
+
+    def commit(self) -> None:
+        package.commit(self.apkg, self.result.path)
+        package.commit(self.manifest, manifest.manifest_path(self.result.path))
+
+    def discard(self) -> None:
+        package.discard(self.apkg)
+        package.discard(self.manifest)
+
+
+def stage(project: Project, options: BuildOptions = BuildOptions(), progress=None) -> Staged:
+    """Render and package a build into temporary files; nothing visible changes yet.
+
+    ``progress``, if given, is called with the number of notes written so far.
+    """
+    deck = project.deck
+    chosen = _choose(project, options)
+    renderer = Renderer()
+    description = notes.deck_description(renderer, deck, len(chosen), _label(project, options), project.changes)
+    media = [project.media_dir / m for m in sorted({m for s in chosen for m in s.media})]
+    note_models = notes.models(options.tts)
+    decks = notes.deck_objects(project, {s.category for s in chosen}, description)
+    entries: list[dict] = []
+    guids: list[str] = []
+
+    def stream():
+        for spec in iter_specs(project, chosen, options, renderer):
+            entries.append(_entry(deck, spec))
+            guids.append(spec.guid)
+            if progress is not None:
+                progress(len(entries))
+            yield decks[spec.deck_key].deck_id, notes.to_note(spec, note_models)
+
     path = Path(options.out_dir) / output_name(project, options)
-    result = BuildResult(
-        path=path,
-        notes=len(prepared.specs),
-        cards=5 * len(chosen) + 2 * len(deck.buckets),
-        scenarios=len(chosen),
-        categories=len({s.category for s in chosen}),
-        guids=tuple(s.guid for s in prepared.specs),
-    )
-    record = manifest.make_manifest(project, options, prepared, path.name, hashlib.sha256(data).hexdigest())
-    return data, result, record
+    try:
+        staged_apkg = package.stage_apkg(path, list(decks.values()), list(note_models.values()), stream(), media, deck.released)
+    except BaseException:
+        if project.cache is not None:
+            project.cache.discard()
+        raise
+    try:
+        if project.cache is not None:
+            project.cache.save()
+        sha = file_sha256(staged_apkg)
+        result = BuildResult(
+            path=path,
+            notes=len(entries),
+            cards=5 * len(chosen) + 2 * len(deck.buckets),
+            scenarios=len(chosen),
+            categories=len({s.category for s in chosen}),
+            guids=tuple(guids),
+        )
+        record = manifest.make_manifest(project, options, entries, path.name, sha)
+        staged_manifest = package.stage_bytes(manifest.manifest_path(path), manifest.dumps(record))
+    except BaseException:
+        package.discard(staged_apkg)
+        raise
+    return Staged(staged_apkg, staged_manifest, result, record, sha)
 
 
-def build(project: Project, options: BuildOptions = BuildOptions()) -> BuildResult:
-    """Render the deck and write ``build/<slug>-v<version>.apkg`` and its manifest atomically."""
-    data, result, record = render_package(project, options)
-    package.write_atomic(result.path, data)
-    package.write_atomic(manifest.manifest_path(result.path), manifest.dumps(record))
-    return result
+def _entry(deck, spec: notes.NoteSpec) -> dict:
+    names = notes.SCENARIO_FIELDS if spec.model == "scenario" else notes.BUCKET_FIELDS
+    return manifest.note_entry(spec.model, spec.guid, dict(zip(names, spec.fields)), list(spec.tags), deck.tag_root)
+
+
+def manifest_of(project: Project, options: BuildOptions = BuildOptions()) -> dict:
+    """The manifest a build would have, without packaging it (no .apkg hash)."""
+    chosen = _choose(project, options)
+    entries = [_entry(project.deck, spec) for spec in iter_specs(project, chosen, options, Renderer())]
+    return manifest.make_manifest(project, options, entries, output_name(project, options), None)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def build(project: Project, options: BuildOptions = BuildOptions(), progress=None) -> BuildResult:
+    """Render the deck and put ``build/<slug>-v<version>.apkg`` and its manifest in place."""
+    staged = stage(project, options, progress)
+    staged.commit()
+    return staged.result

@@ -204,18 +204,26 @@ kind_of = _kind
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """A scenario file found in the tree; read and parsed one at a time, so memory stays flat."""
+
+    path: Path
+    shown: str
+
+
+@dataclass(frozen=True)
 class SourceTree:
-    """Every file of a deck source tree, read and parsed, before any validation."""
+    """A deck source tree: deck.yaml and retired.yaml parsed, scenario files listed."""
 
     root: Path
     deck: Document | None
-    scenarios: tuple[Document, ...]
+    files: tuple[SourceFile, ...]
     problems: tuple[Problem, ...]
     retired: Document | None = None
 
 
 def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
-    """Read ``deck.yaml`` and ``<category>/<id>.yaml`` files in sorted order."""
+    """Parse ``deck.yaml`` (and ``retired.yaml``) and list ``<category>/<id>.yaml`` in sorted order."""
     root = Path(root)
     shown_root = shown_root if shown_root is not None else str(root)
     problems: list[Problem] = []
@@ -239,7 +247,7 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
         retired_doc, found = _read_one(retired_path, show(retired_path))
         problems += found
 
-    docs: list[Document] = []
+    files: list[SourceFile] = []
     count = 0
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
         if entry.name.startswith(".") or entry.name == DECK_FILE:
@@ -264,20 +272,28 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
             count += 1
             if count > MAX_SCENARIO_FILES:
                 problems.append(Problem(shown_root, None, f"more than {MAX_SCENARIO_FILES:,} scenario files: split the deck"))
-                return SourceTree(root, deck_doc, tuple(docs), tuple(problems), retired_doc)
-            doc, found = _read_one(path, show(path))
-            problems += found
-            if doc is not None:
-                docs.append(doc)
-    return SourceTree(root, deck_doc, tuple(docs), tuple(problems), retired_doc)
+                return SourceTree(root, deck_doc, tuple(files), tuple(problems), retired_doc)
+            files.append(SourceFile(path, show(path)))
+    return SourceTree(root, deck_doc, tuple(files), tuple(problems), retired_doc)
 
 
-def _read_one(path: Path, shown: str) -> tuple[Document | None, list[Problem]]:
+def read_bytes(path: Path, shown: str) -> tuple[bytes | None, list[Problem]]:
+    """A file's bytes, refusing oversized files before reading them."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return None, [Problem(shown, None, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (256 KiB): split it or shorten it")]
-        raw = path.read_bytes()
+        return path.read_bytes(), []
     except OSError as exc:
         return None, [Problem(shown, None, f"cannot read the file: {exc.strerror}")]
+
+
+def _read_one(path: Path, shown: str) -> tuple[Document | None, list[Problem]]:
+    raw, problems = read_bytes(path, shown)
+    if raw is None:
+        return None, problems
     return parse_document(path, raw, shown)
+
+
+def load_file(f: SourceFile) -> tuple[Document | None, list[Problem]]:
+    return _read_one(f.path, f.shown)

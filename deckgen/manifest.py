@@ -85,12 +85,8 @@ def note_types(tts: str | None = None) -> list[dict]:
     return out
 
 
-def make_manifest(project, options, prepared, apkg_name: str, apkg_sha256: str) -> dict:
+def make_manifest(project, options, entries: list[dict], apkg_name: str, apkg_sha256: str | None) -> dict:
     deck = project.deck
-    entries = []
-    for spec in prepared.specs:
-        names = SCENARIO_FIELDS if spec.model == "scenario" else BUCKET_FIELDS
-        entries.append(note_entry(spec.model, spec.guid, dict(zip(names, spec.fields)), list(spec.tags), deck.tag_root))
     return {
         "format": FORMAT,
         "deck": {"slug": deck.slug, "title": deck.title, "version": deck.version,

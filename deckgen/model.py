@@ -14,7 +14,7 @@ import difflib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,6 +23,8 @@ from typing import Any
 import jsonschema
 
 from deckgen.errors import Problem
+from deckgen import loader, parallel
+from deckgen.cache_key import key
 from deckgen.loader import Document, SourceTree, kind_of
 from deckgen.render import MarkerError, known_lexer, parse_markers
 
@@ -104,6 +106,7 @@ class Scenario:
     added: str | None = None
     covers: tuple[str, ...] = ()  # classification phrases from deck.yaml this scenario exercises
     source: str = ""  # the file as shown to the user
+    digest: str = ""  # what the render cache knows this version of the file by
 
     def answer(self, section: str) -> tuple[str, ...]:
         return getattr(self, section)
@@ -127,6 +130,7 @@ class Project:
     media_dir: Path
     retired: tuple[Retired, ...] = ()
     changes: str = ""  # Markdown: what this version changed (from CHANGELOG.md), on the overview
+    cache: object | None = field(default=None, compare=False, repr=False)
 
 
 # -- schema ---------------------------------------------------------------------------
@@ -381,8 +385,31 @@ def check_media(media_dir: Path, name: str) -> str | None:
     return None
 
 
-def validate_tree(tree: SourceTree, media_dir: Path) -> tuple[Project | None, list[Problem]]:
-    """Validate every file, gather every problem, and return the project only if none."""
+_CHECK_STATE: dict = {}
+
+
+def _setup_checks(deck: Deck | None, media_dir: Path) -> None:
+    _CHECK_STATE["deck"], _CHECK_STATE["media_dir"] = deck, media_dir
+
+
+def _check_file(job: tuple[Path, str, bytes, str]):
+    """Parse and validate one scenario file (runs in a worker for large decks)."""
+    path, shown, raw, digest = job
+    doc, found = loader.parse_document(path, raw, shown)
+    if doc is None:
+        return None, found, None, None
+    scenario, found = validate_scenario(doc, _CHECK_STATE["deck"], _CHECK_STATE["media_dir"])
+    if scenario is not None:
+        scenario = replace(scenario, digest=digest)
+    return scenario, found, doc.data.get("id"), doc.line(("id",))
+
+
+def validate_tree(tree: SourceTree, media_dir: Path, cache=None) -> tuple[Project | None, list[Problem]]:
+    """Validate every file, gather every problem, and return the project only if none.
+
+    Files are read one at a time and dropped once validated, so memory does not grow with
+    the parsed documents; with a ``cache``, unchanged files skip parsing and validation.
+    """
     problems = list(tree.problems)
     deck = None
     if tree.deck is not None:
@@ -400,23 +427,47 @@ def validate_tree(tree: SourceTree, media_dir: Path) -> tuple[Project | None, li
                     problems.append(Problem(doc.shown, doc.line(("retired", i, "id")), f"retired[{i + 1}].id: `{item['id']}` is listed twice"))
                 retired_at[item["id"]] = doc.line(("retired", i, "id"))
                 retired.append(Retired(item["id"], item["version"], item["reason"]))
+    # Read every file and look it up in the cache; parse and validate the rest in parallel.
+    deck_bytes = tree.deck.raw if tree.deck is not None else b""
+    found_by_file: list = []
+    misses: list[tuple[int, loader.SourceFile, bytes, str]] = []
+    for i, f in enumerate(tree.files):
+        raw, found = loader.read_bytes(f.path, f.shown)
+        if raw is None:
+            found_by_file.append((None, found, None, None))
+            continue
+        digest = key(deck_bytes, f.shown, raw) if cache is not None and deck is not None else ""
+        hit = cache.scenario(digest) if digest else None
+        if hit is None:
+            found_by_file.append(None)
+            misses.append((i, f, raw, digest))
+            continue
+        # Valid when cached with this deck.yaml; only media on disk can have changed since.
+        scenario, id_line = hit
+        media_problems = [Problem(f.shown, id_line, f"media: {m}") for m in (check_media(media_dir, n) for n in scenario.media) if m]
+        found_by_file.append((scenario, media_problems, scenario.id, id_line))
+    jobs = [(f.path, f.shown, raw, digest) for _, f, raw, digest in misses]
+    for (i, f, _, digest), outcome in zip(misses, parallel.ordered_map(_check_file, jobs, _setup_checks, (deck, media_dir))):
+        scenario, found, sid, id_line = outcome
+        if scenario is not None and cache is not None and digest:
+            cache.put_scenario(digest, scenario, id_line)
+        found_by_file[i] = outcome
+
     scenarios: list[Scenario] = []
     first_seen: dict[str, str] = {}
-    for doc in tree.scenarios:
-        scenario, found = validate_scenario(doc, deck, media_dir)
+    for f, (scenario, found, sid, id_line) in zip(tree.files, found_by_file):
         problems += found
-        sid = doc.data.get("id")
         if isinstance(sid, str):
             if sid in first_seen:
-                problems.append(Problem(doc.shown, doc.line(("id",)), f"id: `{sid}` is already used by {first_seen[sid]}: ids are unique in the deck"))
+                problems.append(Problem(f.shown, id_line, f"id: `{sid}` is already used by {first_seen[sid]}: ids are unique in the deck"))
             else:
-                first_seen[sid] = doc.shown
+                first_seen[sid] = f.shown
             if sid in retired_at:
-                problems.append(Problem(doc.shown, doc.line(("id",)), f"id: `{sid}` was retired (retired.yaml:{retired_at[sid]}): ids are never reused, choose a new one"))
-        if scenario is not None:
+                problems.append(Problem(f.shown, id_line, f"id: `{sid}` was retired (retired.yaml:{retired_at[sid]}): ids are never reused, choose a new one"))
+        if scenario is not None and not found:
             scenarios.append(scenario)
     if problems or deck is None:
         return None, problems
     order = {c.slug: i for i, c in enumerate(deck.categories)}
     scenarios.sort(key=lambda s: (order[s.category], s.id))
-    return Project(deck, tuple(scenarios), Path(media_dir), tuple(retired)), []
+    return Project(deck, tuple(scenarios), Path(media_dir), tuple(retired), cache=cache), []

@@ -219,32 +219,45 @@ def deck_description(r: Renderer, deck: Deck, n_scenarios: int, label: str = "",
     )
 
 
-def build_notes(r: Renderer, project: Project, scenarios: tuple[Scenario, ...], for_peers: bool) -> list[NoteSpec]:
-    deck = project.deck
+def bucket_specs(r: Renderer, deck: Deck, scenarios: tuple[Scenario, ...]) -> list[NoteSpec]:
+    """One note per bucket; its back lists the scenarios whose primary bucket it is."""
     specs = []
     for b in deck.buckets:
         titles = [s.title for s in scenarios if s.buckets[0] == b.slug]
         specs.append(NoteSpec(bucket_guid(deck.slug, b.slug), "bucket", bucket_fields(r, deck, b, titles),
                               (f"{deck.tag_root}::classify", f"{deck.tag_root}::bucket::{b.slug}"), "classify"))
-    for s in scenarios:
-        specs.append(NoteSpec(note_guid(deck.slug, s.id), "scenario", scenario_fields(r, deck, s, for_peers),
-                              tuple(tags_for(deck, s)), s.category))
     return specs
 
 
-def genanki_decks(project: Project, specs: list[NoteSpec], description: str, tts: str | None = None) -> list[genanki.Deck]:
+def scenario_spec(deck: Deck, s: Scenario, fields: tuple[str, ...]) -> NoteSpec:
+    return NoteSpec(note_guid(deck.slug, s.id), "scenario", fields, tuple(tags_for(deck, s)), s.category)
+
+
+def build_notes(r: Renderer, project: Project, scenarios: tuple[Scenario, ...], for_peers: bool) -> list[NoteSpec]:
+    deck = project.deck
+    return bucket_specs(r, deck, scenarios) + [
+        scenario_spec(deck, s, scenario_fields(r, deck, s, for_peers)) for s in scenarios
+    ]
+
+
+def models(tts: str | None = None) -> dict[str, genanki.Model]:
+    return {"scenario": scenario_model(tts), "bucket": bucket_model()}
+
+
+def deck_objects(project: Project, used: set[str], description: str) -> dict[str, genanki.Deck]:
     """The root deck (description on the overview screen), the classify deck, one per category."""
     deck = project.deck
-    models = {"scenario": scenario_model(tts), "bucket": bucket_model()}
-    root = genanki.Deck(deck_id(deck), deck.title, description=description)
-    subdecks = {"classify": genanki.Deck(deck_id(deck, "classify"), f"{deck.title}::{CLASSIFY_DECK}",
-                                         description="Read what the interviewer says; name the bucket, its typical scenarios and the concepts to bring up.")}
-    used = {spec.deck_key for spec in specs}
+    decks = {
+        "": genanki.Deck(deck_id(deck), deck.title, description=description),
+        "classify": genanki.Deck(deck_id(deck, "classify"), f"{deck.title}::{CLASSIFY_DECK}",
+                                 description="Read what the interviewer says; name the bucket, its typical scenarios and the concepts to bring up."),
+    }
     for i, c in enumerate(deck.categories, start=1):
         if c.slug in used:
-            subdecks[c.slug] = genanki.Deck(deck_id(deck, "category", c.slug), category_deck_name(deck, i, c.title),
-                                            description=html.escape(c.title, quote=False))
-    for spec in specs:
-        note = genanki.Note(model=models[spec.model], fields=list(spec.fields), tags=list(spec.tags), guid=spec.guid)
-        subdecks[spec.deck_key].add_note(note)
-    return [root, *subdecks.values()]
+            decks[c.slug] = genanki.Deck(deck_id(deck, "category", c.slug), category_deck_name(deck, i, c.title),
+                                         description=html.escape(c.title, quote=False))
+    return decks
+
+
+def to_note(spec: NoteSpec, note_models: dict[str, genanki.Model]) -> genanki.Note:
+    return genanki.Note(model=note_models[spec.model], fields=list(spec.fields), tags=list(spec.tags), guid=spec.guid)

@@ -1,25 +1,29 @@
 """Stage 5: notes to .apkg bytes, deterministically, then one atomic write.
 
 genanki's ``write_to_file`` stamps the clock, zips a temporary SQLite file that it never
-deletes, and stores the zip uncompressed. We drive genanki's own SQL writer against an
-in-memory database, serialise it, and zip it ourselves with fixed entry times and
-deflate: the same sources give the same bytes, and nothing is left in /tmp.
+deletes, and stores the zip uncompressed. We drive genanki's own SQL writers with the
+release date as the clock, stream notes into a SQLite file beside the output, and zip it
+ourselves with fixed entry times and deflate: the same sources give the same bytes, and
+every temporary file is removed, whatever happens.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import itertools
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Iterable
 
 import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
 
 from deckgen.errors import DeckgenError, Problem
 
@@ -29,56 +33,116 @@ def release_timestamp(released: dt.date) -> int:
     return int(dt.datetime(released.year, released.month, released.day, tzinfo=dt.timezone.utc).timestamp())
 
 
-def apkg_bytes(decks: list[genanki.Deck], media: list[Path], released: dt.date) -> bytes:
+def stage_apkg(
+    target: Path,
+    decks: list[genanki.Deck],
+    note_models: list[genanki.Model],
+    notes: Iterable[tuple[int, genanki.Note]],
+    media: list[Path],
+    released: dt.date,
+) -> Path:
+    """Write the package to a temporary file beside ``target`` and return its path.
+
+    Notes are streamed into SQLite as they come, so a deck of 10,000 scenarios never sits
+    in memory whole; the caller renames the file into place (:func:`commit`) or removes it.
+    """
+    target = Path(target)
+    folder = _ensure_folder(target.parent)
     timestamp = release_timestamp(released)
-    conn = sqlite3.connect(":memory:")
+    db_fd, db_path = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".sqlite.tmp", dir=folder)
+    os.close(db_fd)
+    zip_fd, zip_path = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        cursor = conn.cursor()
-        with warnings.catch_warnings():
-            # genanki warns on HTML it cannot parse with a regex; ours is sanitised already.
-            warnings.simplefilter("ignore")
-            package = genanki.Package(decks)
-            package.write_to_db(cursor, timestamp, itertools.count(timestamp * 1000))
-        conn.commit()
-        database = conn.serialize()
-    finally:
-        conn.close()
-
-    stamp = (released.year, released.month, released.day, 0, 0, 0)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        def put(name: str, data: bytes) -> None:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            zf.writestr(info, data)
-
-        put("collection.anki2", database)
-        put("media", json.dumps({str(i): p.name for i, p in enumerate(media)}, sort_keys=True).encode("utf-8"))
-        for i, path in enumerate(media):
-            put(str(i), path.read_bytes())
-    return buf.getvalue()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename: readers see old or new, never half."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        conn = sqlite3.connect(db_path)
+        try:
+            conn.execute("pragma journal_mode = off")
+            conn.execute("pragma synchronous = off")
+            cursor = conn.cursor()
+            ids = itertools.count(timestamp * 1000)
+            with warnings.catch_warnings():
+                # genanki warns on HTML its regex cannot parse; ours is sanitised already.
+                warnings.simplefilter("ignore")
+                cursor.executescript(APKG_SCHEMA)
+                cursor.executescript(APKG_COL)
+                for m in note_models:
+                    decks[0].add_model(m)
+                for d in decks:  # registers decks and note types; their note lists are empty
+                    d.write_to_db(cursor, timestamp, ids)
+                for deck_id, note in notes:
+                    note.write_to_db(cursor, timestamp, deck_id, ids)
+            conn.commit()
+        finally:
+            conn.close()
+        stamp = (released.year, released.month, released.day, 0, 0, 0)
+        with os.fdopen(zip_fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            with open(db_path, "rb") as src, zf.open(_entry("collection.anki2", stamp), "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            zf.writestr(_entry("media", stamp), json.dumps({str(i): p.name for i, p in enumerate(media)}, sort_keys=True))
+            for i, path in enumerate(media):
+                zf.writestr(_entry(str(i), stamp), path.read_bytes())
+        os.chmod(zip_path, 0o644)
+        return Path(zip_path)
     except OSError as exc:
-        raise DeckgenError(Problem(str(path.parent), None, f"cannot write here: {exc.strerror}; pass --out DIR with a writable folder")) from None
+        _unlink(zip_path)
+        raise DeckgenError(Problem(str(target), None, f"cannot write the package: {exc.strerror or exc}; nothing was changed")) from None
+    except BaseException:
+        _unlink(zip_path)
+        raise
+    finally:
+        _unlink(db_path)
+
+
+def _entry(name: str, stamp: tuple) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=stamp)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    info.create_system = 3
+    return info
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _ensure_folder(folder: Path) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise DeckgenError(Problem(str(folder), None, f"cannot write here: {exc.strerror}; pass --out DIR with a writable folder")) from None
+    return folder
+
+
+def commit(staged: Path, target: Path) -> None:
+    """Move a staged file into place: readers see the old file or the new one, never half."""
+    os.replace(staged, target)
+
+
+def discard(staged: Path) -> None:
+    _unlink(staged)
+
+
+def stage_bytes(target: Path, data: bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``target``; :func:`commit` moves it into place."""
+    target = Path(target)
+    folder = _ensure_folder(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise DeckgenError(Problem(str(path), None, f"cannot write the file: {exc.strerror}; nothing was changed")) from None
+        _unlink(tmp)
+        raise DeckgenError(Problem(str(target), None, f"cannot write the file: {exc.strerror}; nothing was changed")) from None
+    return Path(tmp)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename: readers see old or new, never half."""
+    commit(stage_bytes(path, data), Path(path))

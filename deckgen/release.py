@@ -54,8 +54,7 @@ def release(
     previous = last_release(releases_dir, deck.slug, deck.version)
     report = None
     if previous is not None:
-        _, _, record = builder.render_package(project, full)
-        report = diff.compare(previous, record)
+        report = diff.compare(previous, builder.manifest_of(project, full))
         if report.problems:
             raise DeckgenError([Problem(str(releases_dir), None, f"against v{previous['deck']['version']}: {p}") for p in report.problems])
 
@@ -75,28 +74,41 @@ def release(
     variants += [builder.BuildOptions(out_dir=out_dir, categories=(c.slug,)) for c in deck.categories if c.slug in present]
     variants.append(builder.BuildOptions(out_dir=out_dir, for_peers=True))
 
-    outputs: list[tuple[Path, bytes]] = []
-    released_record = None
-    for options in variants:
-        data, result, record = builder.render_package(project, options)
-        outputs.append((result.path, data))
-        outputs.append((manifest.manifest_path(result.path), manifest.dumps(record)))
-        if options is full:
-            released_record = record
-    keep = releases_dir / f"{deck.slug}-v{deck.version}.manifest.json"
-    outputs.append((keep, manifest.dumps(released_record)))
+    staged: list[builder.Staged] = []
+    extra: list[tuple[Path, Path]] = []  # (temporary file, target)
+    try:
+        for options in variants:
+            staged.append(builder.stage(project, options))
+        keep = releases_dir / f"{deck.slug}-v{deck.version}.manifest.json"
+        kept = manifest.dumps(staged[0].record)
+        extra.append((package.stage_bytes(keep, kept), keep))
+        if new_text != text:
+            extra.append((package.stage_bytes(changelog_path, new_text.encode("utf-8")), changelog_path))
 
-    clashes = []
-    for path, data in outputs:
-        if path.suffix == ".apkg" or path == keep:
-            if path.is_file() and path.read_bytes() != data:
-                clashes.append(Problem(str(path), None, "exists with different content: a released version is never rebuilt differently; bump `version` (and `released`) in deck.yaml, or delete the file if it was never published"))
-    if clashes:
-        raise DeckgenError(clashes)
+        clashes = []
+        for s in staged:
+            if s.result.path.is_file() and builder.file_sha256(s.result.path) != s.sha256:
+                clashes.append(s.result.path)
+        if keep.is_file() and keep.read_bytes() != kept:
+            clashes.append(keep)
+        if clashes:
+            raise DeckgenError([
+                Problem(str(p), None, "exists with different content: a released version is never rebuilt differently; "
+                        "bump `version` (and `released`) in deck.yaml, or delete the file if it was never published")
+                for p in clashes
+            ])
+    except BaseException:
+        for s in staged:
+            s.discard()
+        for tmp, _ in extra:
+            package.discard(tmp)
+        raise
 
-    for path, data in outputs:
-        package.write_atomic(path, data)
-    wrote_changelog = new_text != text
-    if wrote_changelog:
-        package.write_atomic(changelog_path, new_text.encode("utf-8"))
-    return ReleaseResult(tuple(p for p, _ in outputs), report, wrote_changelog)
+    files: list[Path] = []
+    for s in staged:
+        s.commit()
+        files += [s.result.path, manifest.manifest_path(s.result.path)]
+    for tmp, target in extra:
+        package.commit(tmp, target)
+    files.append(keep)
+    return ReleaseResult(tuple(files), report, new_text != text)

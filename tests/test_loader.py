@@ -62,7 +62,7 @@ def test_tree_is_read_in_sorted_order_and_ignores_hidden_files(tmp_path):
     small_tree(tmp_path, **{"scenarios/streaming-kafka/.draft.yaml": "junk: [", "scenarios/.git/x": "y"})
     tree = read_tree(tmp_path / "scenarios", "scenarios")
     assert not tree.problems
-    assert [d.shown for d in tree.scenarios] == [
+    assert [f.shown for f in tree.files] == [
         "scenarios/pipeline-failures/gzip-one-task.yaml",
         "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml",
         "scenarios/streaming-kafka/late-events-window.yaml",

@@ -1,0 +1,86 @@
+"""Use both cores for the per-file work (parsing, validating, rendering) of big decks.
+
+Small decks stay in one process: forking workers costs more than it saves below a few
+hundred scenarios. Workers are forked, so they inherit the loaded modules and the deck;
+results come back in input order, which keeps builds deterministic.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_ITEMS = 300
+
+
+def workers() -> int:
+    env = os.environ.get("DECKGEN_JOBS")
+    if env and env.isdigit():
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def ordered_map(func: Callable[[T], R], items: Sequence[T], setup: Callable[..., None], args: tuple = ()) -> Iterator[R]:
+    """``map(func, items)`` across processes for large inputs, in order.
+
+    ``setup(*args)`` runs once in each worker (and here, when running in-process) to
+    prepare per-process state such as a reused Markdown renderer.
+    """
+    jobs = workers()
+    if len(items) < MIN_ITEMS or jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        setup(*args)
+        yield from map(func, items)
+        return
+    context = multiprocessing.get_context("fork")
+    chunk = max(16, min(256, len(items) // (jobs * 8) or 1))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=setup, initargs=args) as pool:
+        yield from pool.map(func, items, chunksize=chunk)
+
+
+class Mapper:
+    """A pool kept open across batches (or none, for small inputs): ``with Mapper(...) as m``."""
+
+    def __init__(self, setup: Callable[..., None], args: tuple, expected: int):
+        self.setup, self.args = setup, args
+        self.jobs = workers() if expected >= MIN_ITEMS and "fork" in multiprocessing.get_all_start_methods() else 1
+        self.pool = None
+
+    def __enter__(self) -> "Mapper":
+        if self.jobs >= 2:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=self.setup, initargs=self.args)
+        else:
+            self.setup(*self.args)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def map(self, func: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        if self.pool is None or len(items) < 2 * self.jobs:
+            if self.pool is not None and not getattr(self, "_local_ready", False):
+                self.setup(*self.args)
+                self._local_ready = True
+            return [func(item) for item in items]
+        chunk = max(8, len(items) // (self.jobs * 4))
+        return list(self.pool.map(func, items, chunksize=chunk))
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
