@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -36,20 +38,20 @@ def main() -> None:
 @click.option("--for-peers", is_flag=True, help="Leave out every `story` (for sharing).")
 @click.option("--tts", metavar="LANG", default=None,
               help="Let Anki read the situation aloud with the phone's voice, e.g. en_US.")
-def build(scenarios_dir, media_dir, out_dir, categories, difficulties, for_peers, tts) -> None:
+@click.option("--no-cache", is_flag=True, help="Ignore and do not update the render cache in <out>/.cache.")
+def build(scenarios_dir, media_dir, out_dir, categories, difficulties, for_peers, tts, no_cache) -> None:
     """Build build/<slug>-v<version>.apkg from the scenarios."""
     if tts is not None and not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", tts):
         raise click.BadParameter("a language code like en_US or de", param_hint="--tts")
     started = time.perf_counter()
-    project = api.load_project(scenarios_dir, media_dir)
-    known = [c.slug for c in project.deck.categories]
-    for slug in categories:
-        if slug not in known:
-            raise click.BadParameter(f"`{slug}` is not a category in deck.yaml (known: {', '.join(known)})",
-                                     param_hint="--category")
-    options = api.BuildOptions(out_dir=out_dir, categories=tuple(dict.fromkeys(categories)),
-                               difficulties=tuple(dict.fromkeys(difficulties)), for_peers=for_peers, tts=tts)
-    result = api.build(project, options)
+    cache_dir = None if no_cache else Path(out_dir) / ".cache"
+    project = api.load_project(scenarios_dir, media_dir, cache_dir=cache_dir)
+    try:
+        result = _build(project, out_dir, categories, difficulties, for_peers, tts)
+    except BaseException:
+        if project.cache is not None:
+            project.cache.discard()  # a failed build leaves the output folder as it was
+        raise
     took = time.perf_counter() - started
     click.echo(str(result.path))
     click.echo(f"{result.notes} notes ({result.scenarios} scenarios, {result.notes - result.scenarios} buckets), "
@@ -74,6 +76,27 @@ def preview(scenarios_dir, media_dir, out_dir, open_browser) -> None:
         import webbrowser
 
         webbrowser.open(result.index.resolve().as_uri())
+
+
+def _build(project, out_dir, categories, difficulties, for_peers, tts):
+    known = [c.slug for c in project.deck.categories]
+    for slug in categories:
+        if slug not in known:
+            raise click.BadParameter(f"`{slug}` is not a category in deck.yaml (known: {', '.join(known)})",
+                                     param_hint="--category")
+    options = api.BuildOptions(out_dir=out_dir, categories=tuple(dict.fromkeys(categories)),
+                               difficulties=tuple(dict.fromkeys(difficulties)), for_peers=for_peers, tts=tts)
+    total = len(api.select(project, options)) + len(project.deck.buckets)
+    if total < 500 or not sys.stderr.isatty() or os.environ.get("CI"):
+        return api.build(project, options)
+    with click.progressbar(length=total, label="Writing notes", file=sys.stderr) as bar:
+        done = [0]
+
+        def advance(n: int) -> None:
+            bar.update(n - done[0])
+            done[0] = n
+
+        return api.build(project, options, advance)
 
 
 @main.command()
@@ -142,7 +165,7 @@ def new(category, scenario_id, scenarios_dir) -> None:
     known = [c.slug for c in deck.categories]
     if category not in known:
         raise click.BadParameter(f"`{category}` is not in deck.yaml (known: {', '.join(known)})", param_hint="CATEGORY")
-    taken = {d.data.get("id") for d in tree.scenarios}
+    taken = {f.path.stem for f in tree.files}
     target = Path(scenarios_dir) / category / f"{scenario_id}.yaml"
     if scenario_id in taken or target.exists():
         raise DeckgenError(Problem(str(target), None, f"id `{scenario_id}` is already used: ids are unique and never reused"))

@@ -1,0 +1,605 @@
+"""`deckgen preview`: the deck as a static HTML site, every card shown as Anki shows it.
+
+Reviewers of a pull request and authors need to see cards without an Anki install. Anki
+renders a card in Rust (``rslib/src/template.rs`` and ``cloze.rs``); this module repeats
+the small part of that our note types use (field replacements, ``{{#Field}}`` sections,
+the ``cloze`` filter and Anki's exact cloze HTML) on the very templates and CSS that go
+into the package. A test renders every card of a build both here and with the ``anki``
+package after importing that build, so the two cannot drift apart unnoticed.
+
+The site is plain files: no network, no build step, one small inline script for the
+search box and the night and phone switches. Everything is rendered in memory first;
+files are written (each atomically) only when all of it succeeded.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import genanki
+
+from deckgen import notes
+from deckgen.builder import BuildOptions, Prepared, prepare
+from deckgen.errors import DeckgenError, Problem
+from deckgen.model import DIFFICULTIES, Project
+from deckgen.package import write_atomic
+
+NOTES_DIR = "notes"
+
+# What each card asks, for the headings of a note page (the README's table).
+CARD_LABELS = {
+    "scenario": {1: "Which bucket?", 2: "Concepts to name", 3: "Immediate fix", 4: "Prevent it",
+                 5: "Tell the business"},
+    "bucket": {1: "Typical scenarios", 2: "Concepts an interviewer expects"},
+}
+
+
+# -- Anki's cloze HTML (rslib/src/cloze.rs) --------------------------------------------------
+
+_CLOZE_OPEN = re.compile(r"\{\{c([\d,]*)::")
+_MATHJAX = re.compile(r"(\\[(\[])(.*?)(\\[\])])", re.S | re.I)
+_HTML = re.compile(r"(<!--.*?-->)|(<style.*?>.*?</style>)|(<script.*?>.*?</script>)|(<.*?>)", re.S | re.I)
+_MAX_OPEN_CLOZES = 10
+
+
+@dataclass
+class _Cloze:
+    ordinals: tuple[int, ...]
+    nodes: list  # of str | _Cloze
+    hint: str | None = None
+
+
+def _cloze_tokens(text: str):
+    """Anki's cloze lexer: ``{{cN::`` (N may list ordinals), ``}}``, and the text between."""
+    i, start, n = 0, 0, len(text)
+    while i < n:
+        opened = _CLOZE_OPEN.match(text, i) if text.startswith("{{c", i) else None
+        ordinals = tuple(sorted({int(p) for p in opened.group(1).split(",") if p})) if opened else ()
+        if ordinals or text.startswith("}}", i):
+            if start < i:
+                yield text[start:i]
+            if ordinals:
+                yield ordinals
+                i = opened.end()
+            else:
+                yield None  # a closing "}}"
+                i += 2
+            start = i
+        else:
+            i += 1
+    if start < n:
+        yield text[start:]
+
+
+def _parse_clozes(text: str) -> list:
+    """Nested clozes as a tree; a stray ``}}`` stays text and ``::`` in a cloze starts its hint."""
+    stack: list[_Cloze] = []
+    out: list = []
+    for token in _cloze_tokens(text):
+        if isinstance(token, tuple):
+            if len(stack) < _MAX_OPEN_CLOZES:
+                stack.append(_Cloze(token, []))
+        elif token is None:
+            if stack:
+                done = stack.pop()
+                (stack[-1].nodes if stack else out).append(done)
+            else:
+                out.append("}}")
+        elif stack:
+            if not token.startswith("image-occlusion:") and "::" in token:
+                token, stack[-1].hint = token.split("::", 1)
+            stack[-1].nodes.append(token)
+        else:
+            out.append(token)
+    return out
+
+
+def encode_attribute(text: str) -> str:
+    """The ``htmlescape`` crate's ``encode_attribute``, which Anki uses for ``data-cloze``."""
+    named = {'"': "&quot;", "&": "&amp;", "'": "&#x27;", "<": "&lt;", ">": "&gt;"}
+    out = []
+    for c in text:
+        if c in named:
+            out.append(named[c])
+        elif ord(c) < 256 and not (c.isascii() and c.isalnum()):
+            out.append(f"&#x{ord(c):02X};")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def _reveal(node: _Cloze, ordinal: int, question: bool, found: list[bool]) -> str:
+    active = ordinal in node.ordinals
+    found[0] = found[0] or active
+    inner = "".join(n if isinstance(n, str) else _reveal(n, ordinal, question, found) for n in node.nodes)
+    ords = ",".join(str(o) for o in node.ordinals)
+    if question and active:
+        hint = node.hint if node.hint is not None else "..."
+        return f'<span class="cloze" data-cloze="{encode_attribute(inner)}" data-ordinal="{ords}">[{hint}]</span>'
+    css = "cloze" if active else "cloze-inactive"
+    return f'<span class="{css}" data-ordinal="{ords}">{inner}</span>'
+
+
+def reveal_clozes(text: str, ordinal: int, question: bool) -> str:
+    """Anki's ``cloze`` filter: cloze ``ordinal`` hidden (front) or marked (back), others shown.
+
+    Like Anki, a field without that cloze renders empty.
+    """
+    found = [False]
+    out = "".join(n if isinstance(n, str) else _reveal(n, ordinal, question, found) for n in _parse_clozes(text))
+    if not found[0]:
+        return ""
+    return _MATHJAX.sub(lambda m: m.group(1) + _HTML.sub("", m.group(2)) + m.group(3), out)
+
+
+def cloze_ordinals(fields: tuple[str, ...] | list[str]) -> list[int]:
+    """The cards a cloze note makes: one per cloze number in any field (at least card 1)."""
+    found: set[int] = set()
+
+    def walk(nodes: list) -> None:
+        for n in nodes:
+            if isinstance(n, _Cloze):
+                found.update(n.ordinals)
+                walk(n.nodes)
+
+    for value in fields:
+        walk(_parse_clozes(value))
+    return sorted(o for o in found if o > 0) or [1]
+
+
+# -- Anki's template language (rslib/src/template.rs) ----------------------------------------
+
+_FIELD_EMPTY = re.compile(r"^(?:\s|</?(?:br|div) ?/?>)*$", re.I | re.S)
+
+
+class TemplateError(ValueError):
+    """A template this renderer does not understand; Anki would show an error card."""
+
+
+def _template_tokens(template: str):
+    if template.lstrip().startswith("{{=<% %>=}}"):
+        raise TemplateError("the legacy {{=<% %>=}} syntax is not supported")
+    i, start, n = 0, 0, len(template)
+    while i < n:
+        kind = None
+        if template.startswith("{{", i):
+            end, size, kind = template.find("}}", i + 2), 2, "handle"
+        elif template.startswith("<!--", i):
+            end, size, kind = template.find("-->", i + 4), 3, "comment"
+        if kind and end >= 0:
+            if start < i:
+                yield "text", template[start:i]
+            body = template[i + (2 if kind == "handle" else 4) : end]
+            yield (_classify(body) if kind == "handle" else ("comment", body))
+            i = start = end + size
+        else:
+            i += 1
+    if start < n:
+        yield "text", template[start:]
+
+
+def _classify(body: str) -> tuple[str, str]:
+    inner = body.lstrip("{").strip()
+    if len(inner) >= 2 and inner[0] in "#/^":
+        return {"#": "open", "/": "close", "^": "open_not"}[inner[0]], inner[1:].lstrip()
+    return "field", inner
+
+
+def _parse_template(tokens, open_key: str | None = None) -> list:
+    nodes: list = []
+    for kind, value in tokens:
+        if kind in ("open", "open_not"):
+            nodes.append((kind, value, _parse_template(tokens, value)))
+        elif kind == "close":
+            if value != open_key:
+                raise TemplateError(f"{{{{/{value}}}}} closes nothing that is open")
+            return nodes
+        else:
+            nodes.append((kind, value, None))
+    if open_key is not None:
+        raise TemplateError(f"{{{{#{open_key}}}}} is never closed")
+    return nodes
+
+
+def _apply_filters(text: str, filters: list[str], ordinal: int, question: bool) -> str:
+    for name in filters:
+        if name == "cloze":
+            text = reveal_clozes(text, ordinal, question)
+        elif name.startswith("tts "):
+            text = ""  # Anki shows a play button here: nothing to preview
+        elif name:
+            raise TemplateError(f"the {name!r} filter is not supported by the preview")
+    return text
+
+
+def _render_nodes(nodes: list, fields: dict[str, str], ordinal: int, front: str | None) -> str:
+    out = []
+    for kind, value, children in nodes:
+        if kind == "text":
+            out.append(value)
+        elif kind == "comment":
+            out.append(f"<!--{value}-->")
+        elif kind == "field":
+            *filters, key = value.split(":")
+            if key == "FrontSide":
+                out.append(front or "")
+            elif key in fields:
+                out.append(_apply_filters(fields[key], filters[::-1], ordinal, front is None))
+            elif key or not filters:
+                raise TemplateError(f"{{{{{value}}}}}: there is no field called {key!r}")
+        else:
+            if value not in fields and not re.fullmatch(r"c\d+", value):
+                raise TemplateError(f"{{{{#{value}}}}}: there is no field called {value!r}")
+            filled = value in fields and not _FIELD_EMPTY.match(fields[value])
+            inner = _render_nodes(children, fields, ordinal, front)  # errors count either way, as in Anki
+            if filled == (kind == "open"):
+                out.append(inner)
+    return "".join(out)
+
+
+def render_template(template: str, fields: dict[str, str], ordinal: int, front: str | None = None) -> str:
+    """One side of card ``ordinal`` (1-based); ``front`` is the rendered question on the back."""
+    fields = {**{f"c{ordinal}": "1"}, **fields}
+    return _render_nodes(_parse_template(_template_tokens(template)), fields, ordinal, front)
+
+
+@dataclass(frozen=True)
+class Card:
+    ordinal: int  # 1-based, as in c1..c5
+    label: str
+    question: str  # without the <style> Anki puts in front
+    answer: str
+
+
+def render_cards(model: genanki.Model, values: tuple[str, ...], labels: dict[int, str] | None = None) -> tuple[Card, ...]:
+    """Every card of a cloze note, front and back, as Anki renders them."""
+    template = model.templates[0]
+    fields = {f["name"]: v for f, v in zip(model.fields, values)}
+    cards = []
+    for n in cloze_ordinals(values):
+        question = render_template(template["qfmt"], fields, n)
+        answer = render_template(template["afmt"], fields, n, front=question)
+        cards.append(Card(n, (labels or {}).get(n, f"Card {n}"), question, answer))
+    return tuple(cards)
+
+
+# -- the site -----------------------------------------------------------------------------------
+
+
+def plain_text(fragment: str) -> str:
+    """What a reader sees of a field: clozes opened, tags dropped, entities decoded."""
+    revealed = "".join(n if isinstance(n, str) else _plain_cloze(n) for n in _parse_clozes(fragment))
+    return re.sub(r"\s+", " ", html.unescape(_HTML.sub(" ", revealed))).strip()
+
+
+def _plain_cloze(node: _Cloze) -> str:
+    return "".join(n if isinstance(n, str) else _plain_cloze(n) for n in node.nodes)
+
+
+@dataclass(frozen=True)
+class PreviewNote:
+    """One note of the site: where its page goes and what the index says about it."""
+
+    key: str  # scenario id, or "bucket--<slug>" (ids never hold "--")
+    guid: str
+    kind: str  # "scenario" | "bucket"
+    title: str  # plain text
+    group: str  # category slug, or "classify"
+    difficulty: str  # "" for bucket notes
+    buckets: tuple[str, ...]  # slugs
+    search: str  # lower-case plain text of every field
+    css: str
+    cards: tuple[Card, ...]
+
+    @property
+    def href(self) -> str:
+        return f"{NOTES_DIR}/{self.key}.html"
+
+
+@dataclass(frozen=True)
+class Site:
+    """Every file of the preview, in memory: pages by relative path, media by source path."""
+
+    pages: dict[str, str]
+    media: dict[str, Path]
+    notes: tuple[PreviewNote, ...]
+
+    @property
+    def cards(self) -> int:
+        return sum(len(n.cards) for n in self.notes)
+
+
+def preview_notes(project: Project, prepared: Prepared, tts: str | None = None) -> tuple[PreviewNote, ...]:
+    """The notes of a prepared build (same filters, same rendering) with each card's two sides."""
+    deck = project.deck
+    models = {"scenario": notes.scenario_model(tts), "bucket": notes.bucket_model()}
+    by_guid = {notes.bucket_guid(deck.slug, b.slug): b for b in deck.buckets}
+    by_guid.update({notes.note_guid(deck.slug, s.id): s for s in prepared.scenarios})
+    out = []
+    for spec in prepared.specs:
+        source = by_guid[spec.guid]
+        model = models[spec.model]
+        cards = render_cards(model, spec.fields, CARD_LABELS[spec.model])
+        if spec.model == "bucket":
+            key, group, difficulty, buckets = f"bucket--{source.slug}", "classify", "", (source.slug,)
+            words = [source.title, source.slug]
+        else:
+            key, group, difficulty, buckets = source.id, source.category, source.difficulty, source.buckets
+            words = [source.title, source.id, deck.category(source.category).title, source.difficulty]
+            words += [deck.bucket(b).title for b in source.buckets]
+        search = " ".join(words + [plain_text(v) for v in spec.fields]).lower()
+        out.append(PreviewNote(key, spec.guid, spec.model, plain_text(spec.fields[0]), group, difficulty, tuple(buckets),
+                               re.sub(r"\s+", " ", search), model.css, cards))
+    return tuple(out)
+
+
+def search_index(site_notes: tuple[PreviewNote, ...]) -> list[dict[str, object]]:
+    """What the index page's search box filters: one entry per note, in deck order."""
+    return [
+        {"key": n.key, "href": n.href, "title": n.title, "group": n.group, "difficulty": n.difficulty,
+         "buckets": list(n.buckets), "text": n.search}
+        for n in site_notes
+    ]
+
+
+def render_site(project: Project, options: BuildOptions = BuildOptions()) -> Site:
+    """The whole preview in memory (pure: no file is read or written)."""
+    prepared = prepare(project, options)
+    site_notes = preview_notes(project, prepared, options.tts)
+    pages = {"index.html": _index_page(project, site_notes, prepared.description)}
+    for i, note in enumerate(site_notes):
+        prev = site_notes[i - 1] if i > 0 else None
+        nxt = site_notes[i + 1] if i + 1 < len(site_notes) else None
+        pages[note.href] = _note_page(project, note, prev, nxt)
+    media = {f"{NOTES_DIR}/{p.name}": p for p in prepared.media}
+    return Site(pages, media, site_notes)
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    index: Path
+    notes: int
+    cards: int
+
+
+def write_preview(project: Project, out_dir: Path | str, options: BuildOptions = BuildOptions()) -> PreviewResult:
+    """Render the site, then write it: media and note pages first, index.html last."""
+    out_dir = Path(out_dir)
+    site = render_site(project, options)
+    blobs: dict[str, bytes] = {}
+    for rel, source in site.media.items():
+        try:
+            blobs[rel] = source.read_bytes()
+        except OSError as exc:
+            raise DeckgenError(Problem(str(source), None, f"cannot read the media file: {exc.strerror}")) from None
+    blobs.update({rel: text.encode("utf-8") for rel, text in site.pages.items() if rel != "index.html"})
+    blobs["index.html"] = site.pages["index.html"].encode("utf-8")
+    for rel, data in blobs.items():
+        write_atomic(out_dir / rel, data)
+    return PreviewResult(out_dir / "index.html", len(site.notes), site.cards)
+
+
+# -- HTML -------------------------------------------------------------------------------------
+
+# The preview's own chrome; every class starts with pv- so the cards' CSS never meets it.
+PAGE_CSS = """
+html { -webkit-text-size-adjust: 100%; }
+body.pv { margin: 0; background: #eef1f4; color: #1d232a;
+  font: 16px/1.45 -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue", Arial, sans-serif; }
+.pv-night body.pv { background: #121416; color: #e6e9ed; }
+.pv a { color: #0a58ca; }
+.pv-night .pv a { color: #8ab4ff; }
+.pv-bar { position: sticky; top: 0; z-index: 10; display: flex; flex-wrap: wrap; gap: 6px; align-items: center;
+  padding: 6px 10px; background: #ffffff; border-bottom: 1px solid #d5dbe1; }
+.pv-night .pv-bar { background: #1e2124; border-bottom-color: #444c54; }
+.pv-bar .pv-home { font-weight: 700; margin-right: auto; text-decoration: none; padding: 10px 4px; }
+.pv-btn { min-height: 44px; min-width: 44px; padding: 0 12px; font: inherit; font-size: 15px; cursor: pointer;
+  border: 1px solid #9aa5b1; border-radius: 8px; background: #f5f7f9; color: #1d232a; }
+.pv-btn[aria-pressed="true"] { background: #0a58ca; border-color: #0a58ca; color: #ffffff; }
+.pv-night .pv-btn { background: #2a2f34; color: #e6e9ed; border-color: #56606a; }
+.pv-night .pv-btn[aria-pressed="true"] { background: #8ab4ff; border-color: #8ab4ff; color: #121416; }
+.pv-main { max-width: 1400px; margin: 0 auto; padding: 12px 16px 40px; }
+.pv-main h1 { font-size: 22px; line-height: 1.25; margin: 8px 0 4px; }
+.pv-sub { color: #5a6570; font-size: 14px; margin: 0 0 12px; }
+.pv-night .pv-sub { color: #a9b3bd; }
+.pv-nav { display: flex; flex-wrap: wrap; gap: 0 14px; margin: 0 0 12px; font-size: 15px; }
+.pv-nav a { display: inline-block; min-width: 44px; padding: 10px 0; }
+.pv-card { margin: 0 0 28px; }
+.pv-card > h2 { font-size: 17px; margin: 0 0 8px; }
+.pv-sides { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); gap: 16px;
+  align-items: start; }
+.pv-side h3 { font-size: 13px; text-transform: uppercase; letter-spacing: 0.05em; color: #5a6570; margin: 0 0 4px; }
+.pv-night .pv-side h3 { color: #a9b3bd; }
+.pv-frame { border: 1px solid #c9d2db; border-radius: 10px; overflow: hidden; background: #ffffff; }
+.pv-night .pv-frame { border-color: #444c54; background: #1e2124; }
+.pv-phone .pv-sides { grid-template-columns: repeat(auto-fill, 362px); }
+.pv-phone .pv-frame { width: 360px; }
+.pv-filters { display: flex; flex-wrap: wrap; gap: 8px; margin: 0 0 8px; }
+.pv-filters input, .pv-filters select { min-height: 44px; font: inherit; padding: 0 10px; border-radius: 8px;
+  border: 1px solid #9aa5b1; background: #ffffff; color: #1d232a; max-width: 100%; }
+.pv-filters input { flex: 1 1 16rem; min-width: 0; }
+.pv-filters select { flex: 1 1 10rem; min-width: 0; }
+.pv-night .pv-filters input, .pv-night .pv-filters select { background: #1e2124; color: #e6e9ed; border-color: #56606a; }
+.pv-desc { margin: 0 0 12px; font-size: 15px; }
+.pv-desc summary { cursor: pointer; padding: 10px 0; color: #0a58ca; }
+.pv-night .pv-desc summary { color: #8ab4ff; }
+.pv-count { color: #5a6570; font-size: 14px; margin: 0 0 12px; }
+.pv-night .pv-count { color: #a9b3bd; }
+.pv-group > h2 { font-size: 18px; margin: 20px 0 6px; }
+.pv-list { list-style: none; margin: 0; padding: 0; }
+.pv-list li { margin: 0; padding: 8px 0; border-bottom: 1px solid #d5dbe1; }
+.pv-night .pv-list li { border-bottom-color: #33393f; }
+.pv-list a { font-weight: 600; text-decoration: none; overflow-wrap: anywhere; }
+.pv-list .pv-sub { display: block; margin: 2px 0 0; }
+.pv-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+[hidden] { display: none !important; }
+@media (max-width: 520px) {
+  .pv-main { padding: 8px 0 32px; }
+  .pv-main > h1, .pv-main > .pv-sub, .pv-main > .pv-nav, .pv-card > h2, .pv-side h3,
+  .pv-main > .pv-filters, .pv-main > .pv-count, .pv-main > .pv-desc, .pv-group > h2 { margin-left: 10px; margin-right: 10px; }
+  .pv-frame, .pv-phone .pv-frame { width: auto; border-left: 0; border-right: 0; border-radius: 0; }
+  .pv-phone .pv-sides { grid-template-columns: 100%; }
+  .pv-list { padding: 0 10px; }
+}
+"""
+
+# Night and phone switches (remembered, or set by ?night=1&phone=1) and the index's filter.
+PAGE_JS = """
+(function () {
+  var root = document.documentElement, params = new URLSearchParams(location.search);
+  function store(name, value) { try { localStorage.setItem("deckgen-preview-" + name, value); } catch (e) {} }
+  function stored(name) { try { return localStorage.getItem("deckgen-preview-" + name); } catch (e) { return null; } }
+  function set(name, on) {
+    root.classList.toggle("pv-" + name, on);
+    if (name === "night") {
+      document.querySelectorAll(".card").forEach(function (card) {
+        card.classList.toggle("nightMode", on);
+        card.classList.toggle("night_mode", on);
+      });
+    }
+    document.querySelectorAll('[data-pv-toggle="' + name + '"]').forEach(function (b) {
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+  }
+  ["night", "phone"].forEach(function (name) {
+    var asked = params.get(name), on = asked !== null ? asked === "1" : stored(name) === "1";
+    set(name, on);
+    document.querySelectorAll('[data-pv-toggle="' + name + '"]').forEach(function (b) {
+      b.addEventListener("click", function () {
+        var now = !root.classList.contains("pv-" + name);
+        set(name, now);
+        store(name, now ? "1" : "0");
+      });
+    });
+  });
+  var q = document.getElementById("pv-q");
+  if (!q) return;
+  var bucket = document.getElementById("pv-bucket"), difficulty = document.getElementById("pv-difficulty");
+  var items = Array.prototype.slice.call(document.querySelectorAll(".pv-list li"));
+  var count = document.getElementById("pv-count");
+  function apply() {
+    var terms = q.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0;
+    items.forEach(function (li) {
+      var ok = terms.every(function (t) { return li.dataset.search.indexOf(t) >= 0; })
+        && (!bucket.value || (" " + li.dataset.buckets + " ").indexOf(" " + bucket.value + " ") >= 0)
+        && (!difficulty.value || li.dataset.difficulty === difficulty.value);
+      li.hidden = !ok;
+      if (ok) shown += 1;
+    });
+    document.querySelectorAll(".pv-group").forEach(function (g) {
+      g.hidden = !g.querySelector(".pv-list li:not([hidden])");
+    });
+    count.textContent = shown + " of " + items.length + " notes";
+  }
+  if (params.get("q")) q.value = params.get("q");
+  [q, bucket, difficulty].forEach(function (el) { el.addEventListener("input", apply); el.addEventListener("change", apply); });
+  window.addEventListener("pageshow", apply);
+  apply();
+})();
+"""
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _page(title: str, body: str, css: str = "", home: str = "index.html") -> str:
+    card_style = f"<style>{css}</style>\n" if css else ""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<meta name=\"referrer\" content=\"no-referrer\">\n"
+        f"<title>{_e(title)}</title>\n<style>{PAGE_CSS}</style>\n{card_style}</head>\n"
+        '<body class="pv">\n<div class="pv-bar">'
+        f'<a class="pv-home" href="{home}">All notes</a>'
+        '<button type="button" class="pv-btn" data-pv-toggle="night" aria-pressed="false">Night</button>'
+        '<button type="button" class="pv-btn" data-pv-toggle="phone" aria-pressed="false">Phone width</button>'
+        f"</div>\n<main class=\"pv-main\">\n{body}\n</main>\n<script>{PAGE_JS}</script>\n</body>\n</html>\n"
+    )
+
+
+def _meta_line(project: Project, note: PreviewNote) -> str:
+    deck = project.deck
+    if note.kind == "bucket":
+        return "Classify the scenario · bucket"
+    parts = [deck.category(note.group).title, note.difficulty]
+    parts.append("buckets: " + ", ".join(deck.bucket(b).title for b in note.buckets))
+    return " · ".join(parts)
+
+
+def _note_page(project: Project, note: PreviewNote, prev: PreviewNote | None, nxt: PreviewNote | None) -> str:
+    nav = []
+    if prev:
+        nav.append(f'<a href="{_e(prev.key)}.html" rel="prev" title="{_e(prev.title)}">← Previous</a>')
+    nav.append('<a href="../index.html">Index</a>')
+    if nxt:
+        nav.append(f'<a href="{_e(nxt.key)}.html" rel="next" title="{_e(nxt.title)}">Next →</a>')
+    nav += [f'<a href="#c{c.ordinal}">c{c.ordinal}</a>' for c in note.cards]
+    parts = [
+        f"<h1>{_e(note.title)}</h1>",
+        f'<p class="pv-sub">{_e(_meta_line(project, note))} · {len(note.cards)} cards · <code>{_e(note.key)}</code></p>',
+        f'<nav class="pv-nav">{"".join(nav)}</nav>',
+    ]
+    for card in note.cards:
+        sides = "".join(
+            f'<div class="pv-side pv-{side}"><h3>{side_title}</h3>'
+            f'<div class="pv-frame"><div class="card card{card.ordinal}">{content}</div></div></div>'
+            for side, side_title, content in (("front", "Front", card.question), ("back", "Back", card.answer))
+        )
+        parts.append(
+            f'<section class="pv-card" id="c{card.ordinal}"><h2>c{card.ordinal} · {_e(card.label)}</h2>'
+            f'<div class="pv-sides">{sides}</div></section>'
+        )
+    return _page(f"{note.title} · preview", "\n".join(parts), note.css, home="../index.html")
+
+
+def _index_page(project: Project, site_notes: tuple[PreviewNote, ...], description: str) -> str:
+    deck = project.deck
+    groups = [("classify", notes.CLASSIFY_DECK)] + [
+        (c.slug, f"{i:02d} {c.title}") for i, c in enumerate(deck.categories, start=1)
+    ]
+    entries = {e["key"]: e for e in search_index(site_notes)}
+    sections = []
+    for slug, title in groups:
+        members = [n for n in site_notes if n.group == slug]
+        if not members:
+            continue
+        items = "".join(
+            f'<li data-search="{_e(n.search)}" data-buckets="{_e(" ".join(n.buckets))}" '
+            f'data-difficulty="{_e(n.difficulty)}" data-key="{_e(n.key)}">'
+            f'<a href="{_e(entries[n.key]["href"])}">{_e(n.title)}</a>'
+            f'<span class="pv-sub">{_e(_index_meta(project, n))}</span></li>'
+            for n in members
+        )
+        sections.append(f'<section class="pv-group" data-group="{_e(slug)}"><h2>{_e(title)}</h2>'
+                        f'<ul class="pv-list">{items}</ul></section>')
+    bucket_options = "".join(f'<option value="{_e(b.slug)}">{_e(b.title)}</option>' for b in deck.buckets)
+    difficulty_options = "".join(f'<option value="{d}">{d}</option>' for d in DIFFICULTIES)
+    scenarios = sum(1 for n in site_notes if n.kind == "scenario")
+    body = (
+        f"<h1>{_e(deck.title)}</h1>\n"
+        f'<p class="pv-sub">Version {_e(deck.version)} · {scenarios} scenarios · {len(site_notes)} notes · '
+        f'{sum(len(n.cards) for n in site_notes)} cards · a preview of the cards as Anki shows them</p>\n'
+        f'<details class="pv-desc"><summary>The deck\'s description in Anki</summary>{description}</details>\n'
+        '<div class="pv-filters" role="search">'
+        '<label class="pv-sr" for="pv-q">Search</label>'
+        '<input id="pv-q" type="search" placeholder="Search every card…" autocomplete="off">'
+        '<label class="pv-sr" for="pv-bucket">Bucket</label>'
+        f'<select id="pv-bucket"><option value="">All buckets</option>{bucket_options}</select>'
+        '<label class="pv-sr" for="pv-difficulty">Difficulty</label>'
+        f'<select id="pv-difficulty"><option value="">All difficulties</option>{difficulty_options}</select>'
+        "</div>\n"
+        f'<p class="pv-count" id="pv-count" aria-live="polite">{len(site_notes)} of {len(site_notes)} notes</p>\n'
+        + "\n".join(sections)
+    )
+    return _page(f"{deck.title} · preview", body)
+
+
+def _index_meta(project: Project, note: PreviewNote) -> str:
+    if note.kind == "bucket":
+        return f"bucket · {len(note.cards)} cards"
+    buckets = ", ".join(project.deck.bucket(b).title for b in note.buckets)
+    return f"{note.difficulty} · {buckets}"
