@@ -143,7 +143,7 @@ def iter_specs(project: Project, chosen: tuple[Scenario, ...], options: BuildOpt
     cache = project.cache
     misses = [s for s in chosen if cache is None or not s.digest or not cache.has_fields(_fields_key(s, options))]
     with parallel.Mapper(_setup_render, (deck, options.for_peers), len(misses)) as mapper:
-        for batch in parallel.batched(chosen, 1024):
+        for batch in parallel.batched(chosen, 256):
             todo = []
             fields: dict[int, tuple[str, ...]] = {}
             for i, s in enumerate(batch):
@@ -205,12 +205,12 @@ def stage(project: Project, options: BuildOptions = BuildOptions(), progress=Non
     media = [project.media_dir / m for m in sorted({m for s in chosen for m in s.media})]
     note_models = notes.models(options.tts)
     decks = notes.deck_objects(project, {s.category for s in chosen}, description)
-    entries: list[dict] = []
+    entries: list[str] = []  # manifest lines, as text: a dict per note would cost ~3 KB each
     guids: list[str] = []
 
     def stream():
         for spec in iter_specs(project, chosen, options, renderer):
-            entries.append(_entry(deck, spec))
+            entries.append(manifest.entry_text(_entry(deck, spec)))
             guids.append(spec.guid)
             if progress is not None:
                 progress(len(entries))

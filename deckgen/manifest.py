@@ -101,8 +101,26 @@ def make_manifest(project, options, entries: list[dict], apkg_name: str, apkg_sh
     }
 
 
+def entry_text(entry: dict) -> str:
+    """One note's entry as the single line it takes in the manifest file."""
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
 def dumps(manifest: dict) -> bytes:
-    return (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    """Stable JSON with one note per line: small, diffable, and cheap to write for big decks.
+
+    ``manifest["notes"]`` may hold entries already turned into text by :func:`entry_text`,
+    so a build never keeps 10,000 entry dicts alive just to write them.
+    """
+    parts = []
+    for name in sorted(manifest):
+        if name == "notes":
+            lines = [n if isinstance(n, str) else entry_text(n) for n in manifest["notes"]]
+            value = "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
+        else:
+            value = json.dumps(manifest[name], sort_keys=True, ensure_ascii=False)
+        parts.append(f"{json.dumps(name)}: {value}")
+    return ("{" + ",\n".join(parts) + "}\n").encode("utf-8")
 
 
 def manifest_path(apkg: Path) -> Path:

@@ -79,13 +79,13 @@ class Deck:
         return {p for b in self.buckets for p in b.typical + b.concepts}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Code:
     lang: str
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scenario:
     id: str
     title: str
@@ -427,31 +427,35 @@ def validate_tree(tree: SourceTree, media_dir: Path, cache=None) -> tuple[Projec
                     problems.append(Problem(doc.shown, doc.line(("retired", i, "id")), f"retired[{i + 1}].id: `{item['id']}` is listed twice"))
                 retired_at[item["id"]] = doc.line(("retired", i, "id"))
                 retired.append(Retired(item["id"], item["version"], item["reason"]))
-    # Read every file and look it up in the cache; parse and validate the rest in parallel.
+    # Read files a batch at a time and look them up in the cache; parse and validate the
+    # rest in parallel. Only one batch of raw bytes is alive at any moment.
     deck_bytes = tree.deck.raw if tree.deck is not None else b""
     found_by_file: list = []
-    misses: list[tuple[int, loader.SourceFile, bytes, str]] = []
-    for i, f in enumerate(tree.files):
-        raw, found = loader.read_bytes(f.path, f.shown)
-        if raw is None:
-            found_by_file.append((None, found, None, None))
-            continue
-        digest = key(deck_bytes, f.shown, raw) if cache is not None and deck is not None else ""
-        hit = cache.scenario(digest) if digest else None
-        if hit is None:
-            found_by_file.append(None)
-            misses.append((i, f, raw, digest))
-            continue
-        # Valid when cached with this deck.yaml; only media on disk can have changed since.
-        scenario, id_line = hit
-        media_problems = [Problem(f.shown, id_line, f"media: {m}") for m in (check_media(media_dir, n) for n in scenario.media) if m]
-        found_by_file.append((scenario, media_problems, scenario.id, id_line))
-    jobs = [(f.path, f.shown, raw, digest) for _, f, raw, digest in misses]
-    for (i, f, _, digest), outcome in zip(misses, parallel.ordered_map(_check_file, jobs, _setup_checks, (deck, media_dir))):
-        scenario, found, sid, id_line = outcome
-        if scenario is not None and cache is not None and digest:
-            cache.put_scenario(digest, scenario, id_line)
-        found_by_file[i] = outcome
+    with parallel.Mapper(_setup_checks, (deck, media_dir), len(tree.files)) as mapper:
+        for batch in parallel.batched(tree.files, 512):
+            outcomes: list = []
+            misses: list[tuple[int, str, tuple]] = []
+            for f in batch:
+                raw, found = loader.read_bytes(f.path, f.shown)
+                if raw is None:
+                    outcomes.append((None, found, None, None))
+                    continue
+                digest = key(deck_bytes, f.shown, raw) if cache is not None and deck is not None else ""
+                hit = cache.scenario(digest) if digest else None
+                if hit is None:
+                    misses.append((len(outcomes), digest, (f.path, f.shown, raw, digest)))
+                    outcomes.append(None)
+                    continue
+                # Valid when cached with this deck.yaml; only media on disk can have changed since.
+                scenario, id_line = hit
+                media_problems = [Problem(f.shown, id_line, f"media: {m}") for m in (check_media(media_dir, n) for n in scenario.media) if m]
+                outcomes.append((scenario, media_problems, scenario.id, id_line))
+            for (i, digest, _), outcome in zip(misses, mapper.map(_check_file, [job for _, _, job in misses])):
+                scenario, _, _, id_line = outcome
+                if scenario is not None and cache is not None and digest:
+                    cache.put_scenario(digest, scenario, id_line)
+                outcomes[i] = outcome
+            found_by_file += outcomes
 
     scenarios: list[Scenario] = []
     first_seen: dict[str, str] = {}
