@@ -180,11 +180,13 @@ def new(category, scenario_id, scenarios_dir) -> None:
 @main.command("diff")
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def diff_cmd(old, new) -> None:
+@click.option("--pending", is_flag=True,
+              help="NEW is work in progress (a pull request): don't require a new version and date yet.")
+def diff_cmd(old, new, pending) -> None:
     """What importing NEW over OLD changes (manifests or .apkg files); exit 1 if it would hurt."""
     from deckgen import diff, manifest
 
-    report = diff.compare(manifest.read(old), manifest.read(new))
+    report = diff.compare(manifest.read(old), manifest.read(new), pending)
     click.echo(diff.format_report(report))
     if not report.ok:
         raise SystemExit(1)

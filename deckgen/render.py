@@ -80,36 +80,43 @@ def _code_span_end(text: str, i: int) -> int:
         return end
 
 
+_SPECIAL = re.compile(r"`|\\.|\[\[|\]\]|\|", re.S)
+
+
 def parse_markers(text: str) -> list[str | Marker]:
     """Split an answer bullet into plain runs and ``[[phrase|hint]]`` markers.
 
     ``[[`` inside a code span is literal (pandas ``df[['a']]``); inside a marker the first
     ``|`` not written as ``\\|`` starts the hint.
     """
+    if "[[" not in text and "]]" not in text:
+        return [text] if text else []
     out: list[str | Marker] = []
     buf: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "`":
-            end = _code_span_end(text, i)
-            buf.append(text[i:end])
-            i = end
-        elif c == "\\" and i + 1 < n:
-            buf.append(text[i : i + 2])
-            i += 2
-        elif text.startswith("[[", i):
-            marker, i = _read_marker(text, i)
-            if buf:
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _SPECIAL.search(text, pos)
+        if m is None:
+            buf.append(text[pos:])
+            break
+        buf.append(text[pos : m.start()])
+        tok = m.group()
+        if tok == "`":
+            end = _code_span_end(text, m.start())
+            buf.append(text[m.start() : end])
+            pos = end
+        elif tok == "[[":
+            marker, pos = _read_marker(text, m.start())
+            if any(buf):
                 out.append("".join(buf))
-                buf = []
+            buf = []
             out.append(marker)
-        elif text.startswith("]]", i):
+        elif tok == "]]":
             raise MarkerError("]] without an opening [[: add the [[ or write the brackets as \\]\\]")
-        else:
-            buf.append(c)
-            i += 1
-    if buf:
+        else:  # an escape or a lone |: plain text outside markers
+            buf.append(tok)
+            pos = m.end()
+    if any(buf):
         out.append("".join(buf))
     return out
 
@@ -117,34 +124,35 @@ def parse_markers(text: str) -> list[str | Marker]:
 def _read_marker(text: str, start: int) -> tuple[Marker, int]:
     phrase: list[str] = []
     hint: list[str] | None = None
-    i, n = start + 2, len(text)
-    while i < n:
+    pos, n = start + 2, len(text)
+    while pos < n:
         part = phrase if hint is None else hint
-        c = text[i]
-        if c == "`":
-            end = _code_span_end(text, i)
-            part.append(text[i:end])
-            i = end
-        elif text.startswith("\\|", i):
+        m = _SPECIAL.search(text, pos)
+        if m is None:
+            break
+        part.append(text[pos : m.start()])
+        tok = m.group()
+        if tok == "`":
+            end = _code_span_end(text, m.start())
+            part.append(text[m.start() : end])
+            pos = end
+        elif tok == "\\|":
             part.append("|")
-            i += 2
-        elif c == "\\" and i + 1 < n:
-            part.append(text[i : i + 2])
-            i += 2
-        elif text.startswith("]]", i):
+            pos = m.end()
+        elif tok == "]]":
             body = "".join(phrase).strip()
             if not body:
                 raise MarkerError("empty [[ ]] marker: put the key phrase inside it, or remove it")
             tip = "".join(hint).strip() if hint is not None else ""
-            return Marker(body, tip or None), i + 2
-        elif text.startswith("[[", i):
+            return Marker(body, tip or None), m.end()
+        elif tok == "[[":
             raise MarkerError("a [[ marker inside another one: markers cannot nest")
-        elif c == "|" and hint is None:
+        elif tok == "|" and hint is None:
             hint = []
-            i += 1
+            pos = m.end()
         else:
-            part.append(c)
-            i += 1
+            part.append(tok)
+            pos = m.end()
     raise MarkerError("unclosed [[ marker: close it with ]]")
 
 

@@ -20,8 +20,8 @@ from deckgen import load_project
 from deckgen.preview import write_preview
 from tests.conftest import scenario, small_tree
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = os.environ.get("DECKGEN_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("DECKGEN_CHROMEDRIVER", "/usr/bin/chromedriver")
 PHONE = (360, 740)
 REPO = Path(__file__).resolve().parent.parent
 AA = 4.5  # WCAG 2 AA, normal-size text

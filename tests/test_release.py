@@ -260,3 +260,13 @@ def test_release_update_in_anki_keeps_reviews(tmp_path, first):
     assert col.db.scalar("select count() from revlog") == revlog
     assert sorted(m.name for m in col.models.all_names_and_ids()) == types_before  # no note type copy
     col.close()
+
+
+def test_diff_pending_waits_for_the_release(pair):
+    old, new = pair
+    new["deck"]["version"], new["deck"]["released"] = "1.0.0", "2026-01-10"
+    _scen(new, "gzip-one-task")["hash"] = "edited"
+    _scen(new, "gzip-one-task")["sections"]["why"] = "edited"
+    assert not compare(old, new).ok
+    pending = compare(old, new, pending=True)
+    assert pending.ok and [c.id for c in pending.changed] == ["gzip-one-task"]
