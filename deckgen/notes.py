@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 import genanki
@@ -72,6 +73,7 @@ def tags_for(deck: Deck, s: Scenario) -> list[str]:
 # -- note types -----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
 def _css() -> str:
     base = resources.files("deckgen").joinpath("style.css").read_text("utf-8")
     light = code_css(".wte", "default")
@@ -86,27 +88,33 @@ def _front(fields: str, tts: str | None) -> str:
     return speak + fields
 
 
+def _cloze_model(model_id: int, name: str, fields: tuple[str, ...], head: str, back_tail: str, tts: str | None) -> genanki.Model:
+    """A one-template cloze note type: the head, then the Text cloze; the back adds Back Extra."""
+    qfmt = _front(f'<div class="wte wte-front">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>', tts)
+    afmt = (
+        f'<div class="wte wte-back">\n{head}<div class="wte-text" id="answer">{{{{cloze:Text}}}}</div>\n'
+        "{{#Back Extra}}<div class=\"wte-extra\">{{Back Extra}}</div>{{/Back Extra}}\n"
+        f"{back_tail}</div>"
+    )
+    return genanki.Model(
+        model_id,
+        name,
+        fields=[{"name": f} for f in fields],
+        templates=[{"name": TEMPLATE_NAME, "qfmt": qfmt, "afmt": afmt}],
+        css=_css(),
+        model_type=genanki.Model.CLOZE,
+        sort_field_index=0,
+    )
+
+
 def scenario_model(tts: str | None = None) -> genanki.Model:
     head = (
         '<div class="wte-meta">{{Meta}}</div>\n'
         '<div class="wte-title">{{Title}}</div>\n'
         '<div class="wte-situation">{{Situation}}</div>\n'
     )
-    qfmt = _front(f'<div class="wte wte-front">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>', tts)
-    afmt = (
-        f'<div class="wte wte-back">\n{head}<div class="wte-text" id="answer">{{{{cloze:Text}}}}</div>\n'
-        "{{#Back Extra}}<div class=\"wte-extra\">{{Back Extra}}</div>{{/Back Extra}}\n"
-        '<div class="wte-id">{{Scenario ID}}</div>\n</div>'
-    )
-    return genanki.Model(
-        SCENARIO_MODEL_ID,
-        SCENARIO_MODEL_NAME,
-        fields=[{"name": f} for f in SCENARIO_FIELDS],
-        templates=[{"name": TEMPLATE_NAME, "qfmt": qfmt, "afmt": afmt}],
-        css=_css(),
-        model_type=genanki.Model.CLOZE,
-        sort_field_index=0,
-    )
+    tail = '<div class="wte-id">{{Scenario ID}}</div>\n'
+    return _cloze_model(SCENARIO_MODEL_ID, SCENARIO_MODEL_NAME, SCENARIO_FIELDS, head, tail, tts)
 
 
 def bucket_model() -> genanki.Model:
@@ -115,20 +123,7 @@ def bucket_model() -> genanki.Model:
         '<div class="wte-title">{{Bucket}}</div>\n'
         '<div class="wte-situation wte-triggers">{{Triggers}}</div>\n'
     )
-    qfmt = f'<div class="wte wte-front">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>'
-    afmt = (
-        f'<div class="wte wte-back">\n{head}<div class="wte-text" id="answer">{{{{cloze:Text}}}}</div>\n'
-        "{{#Back Extra}}<div class=\"wte-extra\">{{Back Extra}}</div>{{/Back Extra}}\n</div>"
-    )
-    return genanki.Model(
-        BUCKET_MODEL_ID,
-        BUCKET_MODEL_NAME,
-        fields=[{"name": f} for f in BUCKET_FIELDS],
-        templates=[{"name": TEMPLATE_NAME, "qfmt": qfmt, "afmt": afmt}],
-        css=_css(),
-        model_type=genanki.Model.CLOZE,
-        sort_field_index=0,
-    )
+    return _cloze_model(BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS, head, "", None)
 
 
 # -- fields ---------------------------------------------------------------------------
