@@ -1,0 +1,68 @@
+"""The deck we ship: its shape against deck.yaml's targets, and a real import."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from deckgen import BuildOptions, build, load_project
+from deckgen.builder import manifest_of
+from deckgen.diff import compare
+from deckgen.release import last_release
+from tests.conftest import import_apkg
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def project():
+    return load_project(REPO / "scenarios", REPO / "media")
+
+
+def test_every_category_is_at_its_target(project):
+    have = Counter(s.category for s in project.scenarios)
+    assert {c.slug: have[c.slug] for c in project.deck.categories} == {c.slug: c.target for c in project.deck.categories}
+    assert [c.slug for c in project.deck.categories] == [
+        "pipeline-failures", "performance-latency", "streaming-kafka", "data-quality", "cloud-cost",
+        "orchestration", "schema-evolution", "backfills-recovery", "security-compliance", "stakeholders",
+    ]
+    assert len(project.deck.buckets) == 11
+
+
+def test_spread_of_difficulty_and_primary_buckets(project):
+    n = len(project.scenarios)
+    diff = Counter(s.difficulty for s in project.scenarios)
+    assert 0.20 <= diff["easy"] / n <= 0.30 and 0.45 <= diff["medium"] / n <= 0.55 and 0.20 <= diff["hard"] / n <= 0.30
+    primary = Counter(s.buckets[0] for s in project.scenarios)
+    assert min(primary[b.slug] for b in project.deck.buckets) >= 4
+
+
+def test_the_classification_is_covered(project):
+    covered = {p for s in project.scenarios for p in s.covers}
+    assert project.deck.classification_phrases() <= covered
+
+
+def test_titles_and_ids_are_unique(project):
+    assert len({s.title for s in project.scenarios}) == len(project.scenarios)
+    assert len({s.id for s in project.scenarios}) == len(project.scenarios)
+
+
+def test_bundled_deck_imports_into_anki(project, tmp_path, collection):
+    apkg = build(project, BuildOptions(out_dir=tmp_path)).path
+    log = import_apkg(collection, apkg)
+    assert len(log.new) == 121
+    assert len(collection.find_notes('"note:deckgen Scenario"')) == 110
+    assert len(collection.find_notes('"note:deckgen Bucket"')) == 11
+    assert collection.card_count() == 110 * 5 + 11 * 2
+    names = [d.name for d in collection.decks.all_names_and_ids()]
+    assert sum(1 for n in names if n.startswith("When Theory Ends: Production Scenarios::")) == 11
+
+
+def test_current_sources_update_the_last_release_in_place(project):
+    """Whatever changed since the last release, importing it must update notes in place."""
+    last = last_release(REPO / "releases", project.deck.slug, "999999.0.0")
+    assert last is not None, "releases/ holds the manifest of every published version"
+    report = compare(last, manifest_of(project, BuildOptions()), pending=True)
+    assert report.ok, report.problems
