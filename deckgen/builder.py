@@ -55,6 +55,7 @@ class BuildOptions:
     difficulties: tuple[str, ...] = ()
     for_peers: bool = False
     tts: str | None = None
+    release: bool = False  # made by `deckgen release`: such files are never overwritten with other bytes
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def make_manifest(project, options, entries: list[dict], apkg_name: str, apkg_sh
         "builder": {"name": "deckgen", "version": __version__},
         "apkg": {"file": apkg_name, "sha256": apkg_sha256},
         "build": {"categories": list(options.categories), "difficulties": list(options.difficulties),
-                  "for_peers": options.for_peers, "tts": options.tts},
+                  "for_peers": options.for_peers, "tts": options.tts, "release": options.release},
         "note_types": note_types(options.tts),
         "notes": entries,
         "retired": [{"id": r.id, "version": r.version, "reason": r.reason} for r in project.retired],
@@ -139,6 +139,11 @@ def read(path: Path | str) -> dict:
     except OSError as exc:
         raise DeckgenError(Problem(shown, None, f"cannot read: {exc.strerror}")) from None
     if path.suffix == ".apkg" or raw[:2] == b"PK":
+        beside = manifest_path(path) if path.suffix == ".apkg" else None
+        if beside is not None and beside.is_file():
+            record = read(beside)  # it knows retirements and filters; use it if it is this package's
+            if (record.get("apkg") or {}).get("sha256") == hashlib.sha256(raw).hexdigest():
+                return record
         return _from_apkg(raw, shown)
     try:
         data = json.loads(raw.decode("utf-8"))

@@ -39,6 +39,14 @@ def last_release(releases_dir: Path, slug: str, below: str) -> dict | None:
     return best
 
 
+def _was_released(apkg: Path) -> bool:
+    beside = manifest.manifest_path(apkg)
+    try:
+        return bool(manifest.read(beside).get("build", {}).get("release")) if beside.is_file() else True
+    except DeckgenError:
+        return True  # unknown origin: treat it as published
+
+
 def release(
     scenarios_dir: Path | str = "scenarios",
     media_dir: Path | str = "media",
@@ -49,7 +57,7 @@ def release(
     out_dir, releases_dir, changelog_path = Path(out_dir), Path(releases_dir), Path(changelog_path)
     project = builder.load_project(scenarios_dir, media_dir, changelog_path)
     deck = project.deck
-    full = builder.BuildOptions(out_dir=out_dir)
+    full = builder.BuildOptions(out_dir=out_dir, release=True)
 
     previous = last_release(releases_dir, deck.slug, deck.version)
     report = None
@@ -71,8 +79,8 @@ def release(
 
     variants = [full]
     present = {s.category for s in project.scenarios}
-    variants += [builder.BuildOptions(out_dir=out_dir, categories=(c.slug,)) for c in deck.categories if c.slug in present]
-    variants.append(builder.BuildOptions(out_dir=out_dir, for_peers=True))
+    variants += [builder.BuildOptions(out_dir=out_dir, categories=(c.slug,), release=True) for c in deck.categories if c.slug in present]
+    variants.append(builder.BuildOptions(out_dir=out_dir, for_peers=True, release=True))
 
     staged: list[builder.Staged] = []
     extra: list[tuple[Path, Path]] = []  # (temporary file, target)
@@ -85,10 +93,13 @@ def release(
         if new_text != text:
             extra.append((package.stage_bytes(changelog_path, new_text.encode("utf-8")), changelog_path))
 
+        # A plain `deckgen build` of this version may be overwritten; a released file may not.
+        released_before = keep.is_file()
         clashes = []
         for s in staged:
             if s.result.path.is_file() and builder.file_sha256(s.result.path) != s.sha256:
-                clashes.append(s.result.path)
+                if released_before or _was_released(s.result.path):
+                    clashes.append(s.result.path)
         if keep.is_file() and keep.read_bytes() != kept:
             clashes.append(keep)
         if clashes:

@@ -270,3 +270,23 @@ def test_diff_pending_waits_for_the_release(pair):
     assert not compare(old, new).ok
     pending = compare(old, new, pending=True)
     assert pending.ok and [c.id for c in pending.changed] == ["gzip-one-task"]
+
+
+def test_release_may_replace_a_plain_build_of_the_same_version(tmp_path):
+    root = _v1(tmp_path)
+    plain = build(load_project(root / "scenarios", root / "media"), BuildOptions(out_dir=root / "build")).path
+    before = plain.read_bytes()
+    _release(root)  # its description carries the changelog section, so the bytes differ
+    assert plain.read_bytes() != before
+    assert json.loads((root / "build" / "test-deck-v1.0.0.manifest.json").read_text())["build"]["release"] is True
+
+
+def test_diff_of_packages_uses_the_manifests_beside_them(tmp_path):
+    v1 = _v1(tmp_path / "v1")
+    _release(v1)
+    v2 = _v2(tmp_path / "v2")
+    _seed_release(v1, v2)
+    _release(v2)
+    result = CliRunner().invoke(main, ["diff", str(v1 / "build/test-deck-v1.0.0.apkg"), str(v2 / "build/test-deck-v1.1.0.apkg")])
+    assert result.exit_code == 0
+    assert "  - gzip-one-task  (merged into skewed-join-key)" in result.output
