@@ -147,8 +147,12 @@ def changelog_body(report: Report, titles: dict[str, str]) -> str:
     out = []
     for c in sorted(report.added, key=lambda c: c.id):
         out.append(f"- Added: {titles.get(c.id, c.id)} (`{c.id}`)")
-    for c in sorted(report.changed, key=lambda c: c.id):
-        out.append(f"- Changed: {titles.get(c.id, c.id)} (`{c.id}`: {c.detail})")
+    for c in sorted(report.changed, key=lambda c: (c.kind != "scenario", c.id)):
+        if c.kind == "bucket":
+            slug = c.id.split(":", 1)[-1]
+            out.append(f"- Updated the bucket note *{titles.get('bucket:' + slug, slug)}* ({c.detail})")
+        else:
+            out.append(f"- Changed: {titles.get(c.id, c.id)} (`{c.id}`: {c.detail})")
     for c in sorted(report.retired, key=lambda c: c.id):
         out.append(f"- Retired: `{c.id}`: {c.detail}")
     return "\n".join(out) or "- No content changes."

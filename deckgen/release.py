@@ -73,7 +73,9 @@ def release(
             cats = len({s.category for s in project.scenarios})
             body = f"- First release: {len(project.scenarios)} scenarios in {cats} categories."
         else:
-            body = diff.changelog_body(report, {s.id: s.title for s in project.scenarios})
+            titles = {s.id: s.title for s in project.scenarios}
+            titles.update({f"bucket:{b.slug}": b.title for b in deck.buckets})
+            body = diff.changelog_body(report, titles)
     new_text = changelog.with_section(text, deck.version, deck.released.isoformat(), body)
     project = replace(project, changes=body)
 
