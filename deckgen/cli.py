@@ -118,6 +118,7 @@ def stats(scenarios_dir, media_dir) -> None:
 
 
 SKELETON = """\
+# yaml-language-server: $schema=../../deckgen/schema/scenario.schema.json
 id: {id}
 title: TODO a headline, under 70 characters
 category: {category}
