@@ -119,9 +119,9 @@ def scenario_model(tts: str | None = None) -> genanki.Model:
 
 def bucket_model() -> genanki.Model:
     head = (
-        '<div class="wte-meta">Which bucket? The interviewer says:</div>\n'
+        '<div class="wte-meta">Classify the scenario · bucket</div>\n'
         '<div class="wte-title">{{Bucket}}</div>\n'
-        '<div class="wte-situation wte-triggers">{{Triggers}}</div>\n'
+        '<div class="wte-situation wte-triggers"><div class="wte-lead">When the interviewer opens with</div>{{Triggers}}</div>\n'
     )
     return _cloze_model(BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS, head, "", None)
 
