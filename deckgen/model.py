@@ -276,9 +276,34 @@ def validate_deck(doc: Document) -> tuple[Deck | None, list[Problem]]:
 # -- scenarios ------------------------------------------------------------------------
 
 
+MAX_BRACKETS = 300  # per Markdown field: Python-Markdown's link parsing is quadratic in '['
+
+
+def _markdown_fields(data: dict):
+    """Every Markdown text in a scenario, with where it is (code.source is not Markdown)."""
+    for key in ("title", "situation", "why", "story"):
+        if isinstance(data.get(key), str):
+            yield (key,), data[key]
+    for key in ("concepts", "pitfalls", "follow_ups"):
+        for i, item in enumerate(data.get(key) or () if isinstance(data.get(key), list) else ()):
+            if isinstance(item, str):
+                yield (key, i), item
+    answer = data.get("answer")
+    if isinstance(answer, dict):
+        for section in SECTIONS:
+            bullets = answer.get(section)
+            for i, item in enumerate(bullets if isinstance(bullets, list) else ()):
+                if isinstance(item, str):
+                    yield ("answer", section, i), item
+
+
 def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tuple[Scenario | None, list[Problem]]:
     problems = schema_problems(doc, "scenario")
     data = doc.data
+    for where, text in _markdown_fields(data):
+        if text.count("[") > MAX_BRACKETS:
+            problems.append(Problem(doc.shown, doc.line(where), f"{_where(where)}: holds {text.count('['):,} '[' characters; "
+                                    f"the limit is {MAX_BRACKETS} (Markdown slows down badly past it): move data into `code`"))
     sid = data.get("id")
     if isinstance(sid, str) and sid != doc.path.stem:
         problems.append(Problem(doc.shown, doc.line(("id",)), f"id: `{sid}` must equal the file name `{doc.path.stem}`: rename the file or fix the id (ids never change once released)"))

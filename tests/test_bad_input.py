@@ -168,3 +168,103 @@ def test_usage_errors_exit_2(tmp_path, monkeypatch, runner):
     assert result.exit_code == 2 and "`nope` is not a category in deck.yaml" in result.output
     assert runner.invoke(main, ["frobnicate"]).exit_code == 2
     assert not (tmp_path / "build").exists()
+
+
+# -- schema: every required field missing in turn, every wrong type --------------------------
+
+REQUIRED = {  # key -> (line of the mapping that should hold it, shown path prefix)
+    "id": 1, "title": 1, "category": 1, "buckets": 1, "difficulty": 1, "situation": 1, "concepts": 1, "answer": 1,
+}
+
+
+@pytest.mark.parametrize("key", sorted(REQUIRED))
+def test_each_required_key_missing_in_turn(tmp_path, monkeypatch, runner, key):
+    small_tree(tmp_path, **{S: drop(key)})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert f"{SP}:1: missing required key `{key}`" in result.output.splitlines()
+
+
+@pytest.mark.parametrize("section,line", [("immediate", 13), ("preventive", 13), ("communication", 13)])
+def test_each_answer_section_missing_in_turn(tmp_path, monkeypatch, runner, section, line):
+    text = scenario()
+    start = text.index(f"  {section}:\n")
+    end = start + len(f"  {section}:\n")
+    while text[end:].startswith("    - "):
+        end = text.index("\n", end) + 1
+    small_tree(tmp_path, **{S: text[:start] + text[end:]})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert f"{SP}:{line}: answer: missing required key `{section}`" in result.output.splitlines()
+
+
+WRONG_TYPES = [
+    ("id: kafka-lag-after-deploy", "id: [kafka]", "1: id: expected text, got a list"),
+    ("title: Consumer lag explodes after a deploy", "title: {a: b}", "2: title: expected text, got a mapping"),
+    ("category: streaming-kafka", "category: 7", "3: category: expected text, got a number"),
+    ("buckets: [streaming, batch-spark]", "buckets: streaming", "4: buckets: expected a list, got plain text"),
+    ("buckets: [streaming, batch-spark]", "buckets: [streaming, 3]", "4: buckets[2]: expected text, got a number"),
+    ("difficulty: medium", "difficulty: 2", "5: difficulty: 2 is not one of easy | medium | hard"),
+    ("concepts:\n  - consumer group rebalancing\n  - max.poll.interval.ms", "concepts: rebalancing", "9: concepts: expected a list, got plain text"),
+    ("answer:\n", "answer: now\nx:\n", "12: answer: expected a mapping, got plain text"),
+    ("  immediate:\n", "  immediate: do it\n  x:\n", "13: answer.immediate: expected a list, got plain text"),
+    ("pitfalls:\n  - Adding partitions mid-incident", "pitfalls: Adding partitions", "22: pitfalls: expected a list, got plain text"),
+    ("follow_ups:\n  - What changes with cooperative rebalancing?", "follow_ups: {q: a}", "24: follow_ups: expected a list, got a mapping"),
+    ("why: |\n  Lag is a symptom; **rebalances** are the cause.", "why: [a]", "20: why: expected text, got a list"),
+]
+
+
+@pytest.mark.parametrize("old,new,expected", WRONG_TYPES, ids=[w[2].split(":")[1].strip() + "-" + str(i) for i, w in enumerate(WRONG_TYPES)])
+def test_each_wrong_type(tmp_path, monkeypatch, runner, old, new, expected):
+    small_tree(tmp_path, **{S: replace(old, new)})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert any(line.startswith(f"{SP}:{expected}") for line in result.output.splitlines()), result.output
+
+
+@pytest.mark.parametrize("optional,value,expected", [
+    ("code", "x", "26: code: expected a mapping, got plain text"),
+    ("code", "{lang: sql}", "26: code: missing required key `source`"),
+    ("media", "cat.png", "26: media: expected a list, got plain text"),
+    ("story", "[a]", "26: story: expected text, got a list"),
+    ("covers", "[Lag explosion, nope]", "26: covers[2]: `nope` is not a typical scenario or concept in deck.yaml"),
+    ("added", "yesterday", "26: added: 'yesterday' is not valid: expected a version MAJOR.MINOR.PATCH"),
+])
+def test_optional_fields_are_checked_too(tmp_path, monkeypatch, runner, optional, value, expected):
+    small_tree(tmp_path, **{S: scenario(**{optional: value})})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert any(line.startswith(f"{SP}:{expected}") for line in result.output.splitlines()), result.output
+
+
+@pytest.mark.parametrize("word", ["NO", "on", "yes", "Off", "true"])
+def test_unquoted_yaml_booleans(tmp_path, monkeypatch, runner, word):
+    small_tree(tmp_path, **{S: replace("    - Roll back the release", f"    - {word}")})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["validate"])
+    assert f"{SP}:15: answer.immediate[2]: expected text, got true/false: YAML reads unquoted yes/no/on/off/true/false as true/false; put the text in quotes" in result.output.splitlines()
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("22-11-2026", "released: '22-11-2026' is not valid: expected a date YYYY-MM-DD"),
+    ("2026-13-01", "released: 2026-13-01 is not a real date"),
+    ("tomorrow", "released: 'tomorrow' is not valid: expected a date YYYY-MM-DD"),
+])
+def test_invalid_dates(tmp_path, monkeypatch, runner, value, expected):
+    small_tree(tmp_path, **{"scenarios/deck.yaml": DECK_YAML.replace("released: 2026-01-10", f"released: {value}")})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert f"scenarios/deck.yaml:4: {expected}" in result.output.splitlines()
+
+
+def test_markdown_that_would_take_seconds_is_refused(tmp_path, monkeypatch, runner):
+    small_tree(tmp_path, **{S: replace("why: |\n  Lag", "why: |\n  " + "![" * 400 + " Lag")})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert f"{SP}:20: why: holds 400 '[' characters; the limit is 300 (Markdown slows down badly past it): move data into `code`" in result.output.splitlines()

@@ -182,3 +182,29 @@ def test_cli_preview_writes_and_opens(tmp_path, monkeypatch):
     assert opened == [(out / "index.html").resolve().as_uri()]
     bad = CliRunner().invoke(main, ["preview", "--scenarios", str(tmp_path / "missing"), "--out", str(tmp_path / "x")])
     assert bad.exit_code == 1 and not (tmp_path / "x").exists()
+
+
+ATTACKS = (
+    '<script>alert(1)</script><img src=x onerror=alert(2)><iframe src="https://example.com"></iframe>'
+    '<object data=x></object><embed src=x><style>body{display:none}</style>'
+    '<a href="JaVaScRiPt:alert(3)">a</a><a href="jav&#x09;ascript:alert(4)">b</a>'
+    '<a href="data:text/html;base64,PHNjcmlwdD4=">c</a><p onclick="alert(5)">d</p>'
+)
+
+
+def test_active_content_never_reaches_a_preview_page(tmp_path):
+    from deckgen import load_project
+    from deckgen.builder import BuildOptions
+    from deckgen.preview import write_preview
+
+    attack = scenario("html-attack").replace("why: |\n", f"why: |\n  {ATTACKS}\n\n  A `<script>` in code stays text.\n")
+    root = small_tree(tmp_path / "src", **{"scenarios/streaming-kafka/html-attack.yaml": attack})
+    out = tmp_path / "site"
+    write_preview(load_project(root / "scenarios", root / "media"), out, BuildOptions())
+    page = (out / "notes" / "html-attack.html").read_text()
+    benign = (out / "notes" / "kafka-lag-after-deploy.html").read_text()
+    low = page.lower()
+    assert low.count("<script") == benign.lower().count("<script")  # only the page's own switch script
+    for bad in ("onerror", "onclick=\"alert", "javascript:", "jav&#x09;ascript", "data:text/html", "<iframe", "<object", "<embed", "display:none}"):
+        assert bad not in low, bad
+    assert "&lt;script&gt;</code> in code stays text" in page
