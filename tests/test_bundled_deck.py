@@ -53,6 +53,11 @@ def test_bundled_deck_imports_into_anki(project, tmp_path, collection):
     apkg = build(project, BuildOptions(out_dir=tmp_path)).path
     log = import_apkg(collection, apkg)
     assert len(log.new) == 121
+    for quiet in ("updated", "duplicate", "conflicting", "first_field_match", "missing_notetype", "missing_deck", "empty_first_field"):
+        assert len(getattr(log, quiet)) == 0, quiet  # Anki had nothing to warn about
+    assert len(collection.get_empty_cards().notes) == 0
+    message, ok = collection.fix_integrity()
+    assert ok and "rebuilt" in message.lower()
     assert len(collection.find_notes('"note:deckgen Scenario"')) == 110
     assert len(collection.find_notes('"note:deckgen Bucket"')) == 11
     assert collection.card_count() == 110 * 5 + 11 * 2
