@@ -1,8 +1,9 @@
 """The pipeline, load -> validate -> render -> notes -> package, as a Python API.
 
 ``load_project`` reads and validates a source tree and raises :class:`DeckgenError` with
-every problem found; ``build`` renders everything in memory and only then writes one file,
-atomically, so a failed run leaves the output folder exactly as it was.
+every problem found; ``build`` streams the rendered notes into temporary files beside the
+output and renames them into place only when everything succeeded, so a failed run leaves
+the output folder exactly as it was.
 """
 
 from __future__ import annotations
@@ -142,8 +143,8 @@ def iter_specs(project: Project, chosen: tuple[Scenario, ...], options: BuildOpt
     deck = project.deck
     yield from notes.bucket_specs(renderer, deck, chosen)
     cache = project.cache
-    misses = [s for s in chosen if cache is None or not s.digest or not cache.has_fields(_fields_key(s, options))]
-    with parallel.Mapper(_setup_render, (deck, options.for_peers), len(misses)) as mapper:
+    # Workers start only for batches with enough cache misses to be worth it.
+    with parallel.Mapper(_setup_render, (deck, options.for_peers), len(chosen)) as mapper:
         for batch in parallel.batched(chosen, 256):
             todo = []
             fields: dict[int, tuple[str, ...]] = {}

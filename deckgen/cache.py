@@ -78,14 +78,6 @@ class Cache:
     def put_scenario(self, k: str, scenario: Scenario, id_line: int | None) -> None:
         self._put("s" + k, {"scenario": dataclasses.asdict(scenario), "id_line": id_line})
 
-    def has_fields(self, k: str) -> bool:
-        if self._db is None:
-            return False
-        try:
-            return self._db.execute("select 1 from entries where key = ?", ("f" + k,)).fetchone() is not None
-        except sqlite3.Error:
-            return False
-
     def fields(self, k: str) -> tuple[str, ...] | None:
         data = self._get("f" + k)
         return tuple(data) if data is not None else None

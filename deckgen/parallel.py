@@ -16,8 +16,8 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-MIN_ITEMS = 300
-_METHOD = "fork"
+MIN_ITEMS = 300  # below this a deck is done in one process
+MIN_BATCH = 32  # below this a batch is done here even when workers exist (they start on first use)
 
 
 def workers() -> int:
@@ -30,31 +30,20 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def ordered_map(func: Callable[[T], R], items: Sequence[T], setup: Callable[..., None], args: tuple = ()) -> Iterator[R]:
-    """``map(func, items)`` across processes for large inputs, in order.
-
-    ``setup(*args)`` runs once in each worker (and here, when running in-process) to
-    prepare per-process state such as a reused Markdown renderer.
-    """
-    with Mapper(setup, args, len(items)) as mapper:
-        yield from mapper.map(func, items)
-
-
 class Mapper:
     """A pool kept open across batches (or none, for small inputs): ``with Mapper(...) as m``."""
 
     def __init__(self, setup: Callable[..., None], args: tuple, expected: int):
         self.setup, self.args = setup, args
-        self.jobs = workers() if expected >= MIN_ITEMS and _METHOD in multiprocessing.get_all_start_methods() else 1
+        self.jobs = workers() if expected >= MIN_ITEMS and "fork" in multiprocessing.get_all_start_methods() else 1
         self.pool = None
+        self.ready_here = False  # whether setup() has run in this process
 
     def __enter__(self) -> "Mapper":
         if self.jobs >= 2:
-            context = multiprocessing.get_context(_METHOD)
+            context = multiprocessing.get_context("fork")
             self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
                                             initializer=self.setup, initargs=self.args)
-        else:
-            self.setup(*self.args)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -62,10 +51,11 @@ class Mapper:
             self.pool.shutdown(cancel_futures=True)
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        if self.pool is None or len(items) < 2 * self.jobs:
-            if self.pool is not None and not getattr(self, "_local_ready", False):
+        """In order; a short list (a warm build's few misses) is done here, not shipped out."""
+        if self.pool is None or len(items) < MIN_BATCH:
+            if not self.ready_here:
                 self.setup(*self.args)
-                self._local_ready = True
+                self.ready_here = True
             return [func(item) for item in items]
         chunk = max(8, len(items) // (self.jobs * 4))
         return list(self.pool.map(func, items, chunksize=chunk))
