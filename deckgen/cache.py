@@ -14,7 +14,6 @@ import sqlite3
 import zlib
 from pathlib import Path
 
-from deckgen.cache_key import key  # noqa: F401  (re-exported: the cache's keys)
 from deckgen.model import Code, Scenario
 
 FILE_NAME = "deckgen-cache-2.sqlite"  # the number changes whenever the entry format does
@@ -28,6 +27,7 @@ class Cache:
         self._db = None
         self._dirty = False
         self._created: list[Path] = []  # what to remove if this build is discarded
+        self._used: set[str] = set()  # keys this build read or wrote; the rest may be orphans
         try:
             if self.path.is_file():
                 self._open()
@@ -49,7 +49,10 @@ class Cache:
             return None
         try:
             row = self._db.execute("select value from entries where key = ?", (k,)).fetchone()
-            return json.loads(zlib.decompress(row[0])) if row else None
+            if row is None:
+                return None
+            self._used.add(k)
+            return json.loads(zlib.decompress(row[0]))
         except (sqlite3.Error, zlib.error, TypeError, ValueError):
             return None  # unreadable entry: render again
 
@@ -58,6 +61,7 @@ class Cache:
             if self._db is None:
                 self._open()
             self._db.execute("insert or replace into entries values (?, ?)", (k, zlib.compress(json.dumps(value).encode(), 1)))
+            self._used.add(k)
             self._dirty = True
         except (sqlite3.Error, OSError):
             self._db = None
@@ -85,6 +89,17 @@ class Cache:
     def put_fields(self, k: str, fields: tuple[str, ...]) -> None:
         self._put("f" + k, list(fields))
 
+    def _prune(self) -> None:
+        """Drop orphans (entries of edited or deleted files) once they outnumber live entries."""
+        total = self._db.execute("select count(*) from entries").fetchone()[0]
+        if total <= 2 * len(self._used) + 100:
+            return
+        self._db.execute("create temp table keep (key text primary key)")
+        self._db.executemany("insert or ignore into keep values (?)", ((k,) for k in self._used))
+        self._db.execute("delete from entries where key not in (select key from keep)")
+        self._db.execute("drop table keep")
+        self._dirty = True
+
     def discard(self) -> None:
         """Forget this run's entries and anything it created: a failed build writes nothing."""
         if self._db is not None:
@@ -102,10 +117,13 @@ class Cache:
         self._created = []
 
     def save(self) -> None:
-        """Keep what this build added; a cache that cannot be written is skipped, never an error."""
-        if self._db is None or not self._dirty:
+        """Keep what this build added, drop orphans; a cache that cannot be written is skipped."""
+        if self._db is None:
             return
         try:
+            self._prune()
+            if not self._dirty:
+                return
             self._db.commit()
             self._dirty = False
             self._created = []

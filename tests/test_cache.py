@@ -74,3 +74,22 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
         _build(root, cache=False)
     assert str(info.value) == f"{earlier}: cannot write the package: No space left on device; nothing was changed"
     assert snapshot(root / "build") == before
+
+
+def test_orphans_are_pruned_once_they_outnumber_live_entries(tmp_path):
+    import sqlite3
+
+    root = small_tree(tmp_path)
+    cold = _build(root, out="cold", cache=False)
+    _build(root)
+    db_path = root / "build" / ".cache" / cache_mod.FILE_NAME
+    with sqlite3.connect(db_path) as db:
+        live = db.execute("select count(*) from entries").fetchone()[0]
+        db.executemany("insert into entries values (?, ?)", ((f"sorphan{i}", b"x") for i in range(150)))
+    (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
+        scenario("late-events-window", difficulty="hard").replace("Roll back", "Revert"))
+    (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(scenario("late-events-window", difficulty="hard"))
+    assert _sha(_build(root)) == _sha(cold)
+    with sqlite3.connect(db_path) as db:
+        keys = [k for (k,) in db.execute("select key from entries")]
+    assert not any(k.startswith("sorphan") for k in keys) and len(keys) == live
