@@ -293,7 +293,3 @@ def _read_one(path: Path, shown: str) -> tuple[Document | None, list[Problem]]:
     if raw is None:
         return None, problems
     return parse_document(path, raw, shown)
-
-
-def load_file(f: SourceFile) -> tuple[Document | None, list[Problem]]:
-    return _read_one(f.path, f.shown)

@@ -304,6 +304,11 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
         if text.count("[") > MAX_BRACKETS:
             problems.append(Problem(doc.shown, doc.line(where), f"{_where(where)}: holds {text.count('['):,} '[' characters; "
                                     f"the limit is {MAX_BRACKETS} (Markdown slows down badly past it): move data into `code`"))
+        if where[0] == "answer":  # markers mean a cloze only in answer bullets
+            try:
+                parse_markers(text)
+            except MarkerError as exc:
+                problems.append(Problem(doc.shown, doc.line(where), f"{_where(where)}: {exc}"))
     sid = data.get("id")
     if isinstance(sid, str) and sid != doc.path.stem:
         problems.append(Problem(doc.shown, doc.line(("id",)), f"id: `{sid}` must equal the file name `{doc.path.stem}`: rename the file or fix the id (ids never change once released)"))
@@ -319,18 +324,6 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
         for i, b in enumerate(data["buckets"]):
             if isinstance(b, str) and b not in known:
                 problems.append(Problem(doc.shown, doc.line(("buckets", i)), f"buckets[{i + 1}]: `{b}` is not a bucket in deck.yaml{_suggest(b, known)}"))
-    answer = data.get("answer")
-    if isinstance(answer, dict):
-        for section in SECTIONS:
-            bullets = answer.get(section)
-            if not isinstance(bullets, list):
-                continue
-            for i, bullet in enumerate(bullets):
-                if isinstance(bullet, str):
-                    try:
-                        parse_markers(bullet)
-                    except MarkerError as exc:
-                        problems.append(Problem(doc.shown, doc.line(("answer", section, i)), f"answer.{section}[{i + 1}]: {exc}"))
     code = data.get("code")
     if isinstance(code, dict) and isinstance(code.get("lang"), str) and not known_lexer(code["lang"]):
         problems.append(Problem(doc.shown, doc.line(("code", "lang")), f"code.lang: `{code['lang']}` is not a Pygments language: try python, sql, scala, yaml, properties, bash, json"))

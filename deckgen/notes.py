@@ -228,13 +228,6 @@ def scenario_spec(deck: Deck, s: Scenario, fields: tuple[str, ...]) -> NoteSpec:
     return NoteSpec(note_guid(deck.slug, s.id), "scenario", fields, tuple(tags_for(deck, s)), s.category)
 
 
-def build_notes(r: Renderer, project: Project, scenarios: tuple[Scenario, ...], for_peers: bool) -> list[NoteSpec]:
-    deck = project.deck
-    return bucket_specs(r, deck, scenarios) + [
-        scenario_spec(deck, s, scenario_fields(r, deck, s, for_peers)) for s in scenarios
-    ]
-
-
 def models(tts: str | None = None) -> dict[str, genanki.Model]:
     return {"scenario": scenario_model(tts), "bucket": bucket_model()}
 
