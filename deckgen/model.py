@@ -342,7 +342,7 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
                     problems.append(Problem(doc.shown, doc.line(("media", i)), f"media[{i + 1}]: {msg}"))
     if problems:
         return None, problems
-    c = data.get("code")
+    c, answer = data.get("code"), data["answer"]
     return Scenario(
         id=sid,
         title=data["title"],
