@@ -18,7 +18,8 @@ import markdown
 import yaml
 
 MODEL = genanki.Model(
-    1607392319, "Baseline Cloze",
+    1607392319,
+    "Baseline Cloze",
     fields=[{"name": "Text"}, {"name": "Back Extra"}],
     templates=[{"name": "Cloze", "qfmt": "{{cloze:Text}}", "afmt": "{{cloze:Text}}<hr>{{Back Extra}}"}],
     model_type=genanki.Model.CLOZE,
@@ -45,7 +46,9 @@ def main(root: Path, out: Path) -> None:
             items = []
             for b in s["answer"][section]:
                 html = render(b)
-                items.append(MARK.sub(lambda m: f"{{{{c{n}::{m.group(1)}}}}}", html) if "[[" in b else f"{{{{c{n}::{html}}}}}")
+                items.append(
+                    MARK.sub(lambda m: f"{{{{c{n}::{m.group(1)}}}}}", html) if "[[" in b else f"{{{{c{n}::{html}}}}}"
+                )
             parts.append("<ul>" + "".join(f"<li>{x}</li>" for x in items) + "</ul>")
         text = render(s["situation"]) + "".join(parts)
         back = render(s.get("why", ""))
@@ -53,8 +56,12 @@ def main(root: Path, out: Path) -> None:
         back += "".join(render(q) for q in s.get("follow_ups", []))
         if s.get("code"):
             back += render(f"```{s['code']['lang']}\n{s['code']['source']}```")
-        tags = [f"wte::category::{s['category']}", f"wte::difficulty::{s['difficulty']}"] + [f"wte::bucket::{b}" for b in s["buckets"]]
-        decks[s["category"]].add_note(genanki.Note(model=MODEL, fields=[text, back], tags=tags, guid=genanki.guid_for(s["id"])))
+        tags = [f"wte::category::{s['category']}", f"wte::difficulty::{s['difficulty']}"] + [
+            f"wte::bucket::{b}" for b in s["buckets"]
+        ]
+        decks[s["category"]].add_note(
+            genanki.Note(model=MODEL, fields=[text, back], tags=tags, guid=genanki.guid_for(s["id"]))
+        )
     genanki.Package(list(decks.values())).write_to_file(str(out))
 
 

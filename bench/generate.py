@@ -14,22 +14,40 @@ import sys
 from pathlib import Path
 
 CATEGORIES = [
-    ("pipeline-failures", "Data Pipeline Failures"), ("performance-latency", "Performance & Latency Issues"),
-    ("streaming-kafka", "Streaming / Kafka Incidents"), ("data-quality", "Data Quality & Trust Breaks"),
-    ("cloud-cost", "Cloud Cost & Resource Explosions"), ("orchestration", "Orchestration & Scheduling Issues"),
-    ("schema-evolution", "Schema, Contract & Evolution Problems"), ("backfills-recovery", "Backfills, Reprocessing & Recovery"),
-    ("security-compliance", "Security, Access & Compliance Incidents"), ("stakeholders", "Stakeholder, Process & People Pressure"),
+    ("pipeline-failures", "Data Pipeline Failures"),
+    ("performance-latency", "Performance & Latency Issues"),
+    ("streaming-kafka", "Streaming / Kafka Incidents"),
+    ("data-quality", "Data Quality & Trust Breaks"),
+    ("cloud-cost", "Cloud Cost & Resource Explosions"),
+    ("orchestration", "Orchestration & Scheduling Issues"),
+    ("schema-evolution", "Schema, Contract & Evolution Problems"),
+    ("backfills-recovery", "Backfills, Reprocessing & Recovery"),
+    ("security-compliance", "Security, Access & Compliance Incidents"),
+    ("stakeholders", "Stakeholder, Process & People Pressure"),
 ]
-BUCKETS = ["batch-spark", "streaming", "data-quality", "schema-evolution", "late-data", "orchestration",
-           "failure-recovery", "performance-scalability", "cost", "observability", "security"]
-WORDS = ("spark executor shuffle partition kafka consumer lag offset watermark airflow sensor dbt model "
-         "delta iceberg snapshot warehouse snowflake bigquery cluster skew broadcast join retry backfill "
-         "schema registry contract null duplicate freshness latency throughput cost budget spot node "
-         "checkpoint replay rollback merge upsert partition pruning compaction file table stream batch").split()
+BUCKETS = [
+    "batch-spark",
+    "streaming",
+    "data-quality",
+    "schema-evolution",
+    "late-data",
+    "orchestration",
+    "failure-recovery",
+    "performance-scalability",
+    "cost",
+    "observability",
+    "security",
+]
+WORDS = (
+    "spark executor shuffle partition kafka consumer lag offset watermark airflow sensor dbt model "
+    "delta iceberg snapshot warehouse snowflake bigquery cluster skew broadcast join retry backfill "
+    "schema registry contract null duplicate freshness latency throughput cost budget spot node "
+    "checkpoint replay rollback merge upsert partition pruning compaction file table stream batch"
+).split()
 CODE = {
     "python": "df = spark.read.parquet(path)\ndf = df.repartition(400, 'customer_id')\ndf.write.mode('overwrite').parquet(out)\n",
     "sql": "MERGE INTO orders t USING staged s ON t.id = s.id\nWHEN MATCHED THEN UPDATE SET *\nWHEN NOT MATCHED THEN INSERT *;\n",
-    "scala": "val parts = rows :: Nil\nspark.conf.set(\"spark.sql.adaptive.enabled\", \"true\")\n",
+    "scala": 'val parts = rows :: Nil\nspark.conf.set("spark.sql.adaptive.enabled", "true")\n',
     "yaml": "default_args:\n  retries: 3\n  retry_exponential_backoff: true\n",
     "properties": "max.poll.interval.ms=600000\nmax.poll.records=200\nenable.idempotence=true\n",
 }
@@ -106,14 +124,14 @@ def _wrap(text: str, width: int = 90) -> list[str]:
 
 
 def deck_yaml() -> str:
-    cats = "\n".join(f"  - slug: {s}\n    title: \"{t}\"\n    target: 1" for s, t in CATEGORIES)
+    cats = "\n".join(f'  - slug: {s}\n    title: "{t}"\n    target: 1' for s, t in CATEGORIES)
     buckets = "\n".join(
-        f"  - slug: {b}\n    title: {b.replace('-', ' ').title()}\n    triggers: [\"Something about {b}\"]\n"
-        f"    typical: [\"A typical {b} case\", \"Another {b} case\"]\n    concepts: [\"{b} concept one\", \"{b} concept two\"]"
+        f'  - slug: {b}\n    title: {b.replace("-", " ").title()}\n    triggers: ["Something about {b}"]\n'
+        f'    typical: ["A typical {b} case", "Another {b} case"]\n    concepts: ["{b} concept one", "{b} concept two"]'
         for b in BUCKETS
     )
     return (
-        "slug: bench-deck\ntitle: \"Bench Deck\"\nversion: 1.0.0\nreleased: 2026-11-22\n"
+        'slug: bench-deck\ntitle: "Bench Deck"\nversion: 1.0.0\nreleased: 2026-11-22\n'
         "description: |\n  A generated deck for benchmarks.\n"
         f"categories:\n{cats}\nbuckets:\n{buckets}\n"
     )

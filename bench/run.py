@@ -76,9 +76,16 @@ def bench(n: int, runs: int, work: Path) -> dict:
         victim.write_bytes(original)
     med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
     return {
-        "n": n, "base_s": med(base, 0), "base_rss": med(base, 1), "cold_s": med(dg, 0), "cold_rss": med(dg, 1),
-        "warm_s": med(warm, 0), "warm_rss": med(warm, 1), "identical": identical,
-        "base_size": (work / f"base{n}.apkg").stat().st_size, "apkg_size": cold_apkg.stat().st_size,
+        "n": n,
+        "base_s": med(base, 0),
+        "base_rss": med(base, 1),
+        "cold_s": med(dg, 0),
+        "cold_rss": med(dg, 1),
+        "warm_s": med(warm, 0),
+        "warm_rss": med(warm, 1),
+        "identical": identical,
+        "base_size": (work / f"base{n}.apkg").stat().st_size,
+        "apkg_size": cold_apkg.stat().st_size,
     }
 
 
@@ -98,8 +105,10 @@ def table(rows: list[dict]) -> str:
         by_n = {r["n"]: r for r in rows}
         if 1000 in by_n and 10000 in by_n:
             lines.append("")
-            lines.append(f"Scaling: t(10k)/t(1k) = {by_n[10000]['cold_s'] / by_n[1000]['cold_s']:.1f} for deckgen cold "
-                         f"(baseline {by_n[10000]['base_s'] / by_n[1000]['base_s']:.1f}).")
+            lines.append(
+                f"Scaling: t(10k)/t(1k) = {by_n[10000]['cold_s'] / by_n[1000]['cold_s']:.1f} for deckgen cold "
+                f"(baseline {by_n[10000]['base_s'] / by_n[1000]['base_s']:.1f})."
+            )
     return "\n".join(lines)
 
 
@@ -109,7 +118,9 @@ def machine() -> str:
         cpu = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
@@ -126,8 +137,11 @@ def main() -> None:
         rows.append(bench(n, args.runs, work))
         if not args.markdown:
             r = rows[-1]
-            print(f"N={n}: baseline {r['base_s']:.2f}s, cold {r['cold_s']:.2f}s ({r['cold_s'] / r['base_s']:.2f}x), "
-                  f"warm {r['warm_s']:.2f}s ({r['warm_s'] / r['base_s']:.2f}x), identical={r['identical']}", flush=True)
+            print(
+                f"N={n}: baseline {r['base_s']:.2f}s, cold {r['cold_s']:.2f}s ({r['cold_s'] / r['base_s']:.2f}x), "
+                f"warm {r['warm_s']:.2f}s ({r['warm_s'] / r['base_s']:.2f}x), identical={r['identical']}",
+                flush=True,
+            )
     print()
     print(f"Machine: {machine()}")
     print()

@@ -220,7 +220,9 @@ def stage(project: Project, options: BuildOptions = BuildOptions(), progress=Non
 
     path = Path(options.out_dir) / output_name(project, options)
     try:
-        staged_apkg = package.stage_apkg(path, list(decks.values()), list(note_models.values()), stream(), media, deck.released)
+        staged_apkg = package.stage_apkg(
+            path, list(decks.values()), list(note_models.values()), stream(), media, deck.released
+        )
     except BaseException:
         if project.cache is not None:
             project.cache.discard()

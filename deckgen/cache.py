@@ -60,7 +60,9 @@ class Cache:
         try:
             if self._db is None:
                 self._open()
-            self._db.execute("insert or replace into entries values (?, ?)", (k, zlib.compress(json.dumps(value).encode(), 1)))
+            self._db.execute(
+                "insert or replace into entries values (?, ?)", (k, zlib.compress(json.dumps(value).encode(), 1))
+            )
             self._used.add(k)
             self._dirty = True
         except (sqlite3.Error, OSError):
@@ -72,7 +74,17 @@ class Cache:
             return None
         try:
             s = data["scenario"]
-            for name in ("buckets", "concepts", "immediate", "preventive", "communication", "pitfalls", "follow_ups", "media", "covers"):
+            for name in (
+                "buckets",
+                "concepts",
+                "immediate",
+                "preventive",
+                "communication",
+                "pitfalls",
+                "follow_ups",
+                "media",
+                "covers",
+            ):
                 s[name] = tuple(s[name])
             s["code"] = Code(**s["code"]) if s["code"] else None
             return Scenario(**s), data["id_line"]

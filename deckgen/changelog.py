@@ -26,5 +26,5 @@ def with_section(text: str, version: str, released: str, body: str) -> str:
         return HEADER + "\n" + block
     match = re.search(r"^## ", text, re.M)
     if match:
-        return text[: match.start()] + block + text[match.start():]
+        return text[: match.start()] + block + text[match.start() :]
     return text.rstrip() + "\n\n" + block

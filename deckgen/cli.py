@@ -15,10 +15,22 @@ from deckgen.errors import DeckgenError, Problem
 from deckgen.model import DIFFICULTIES
 from deckgen.stats import stats_report
 
-SCENARIOS = click.option("--scenarios", "scenarios_dir", type=click.Path(path_type=Path), default="scenarios",
-                         show_default=True, help="Folder holding deck.yaml and <category>/<id>.yaml.")
-MEDIA = click.option("--media", "media_dir", type=click.Path(path_type=Path), default="media",
-                     show_default=True, help="Folder of images the scenarios name.")
+SCENARIOS = click.option(
+    "--scenarios",
+    "scenarios_dir",
+    type=click.Path(path_type=Path),
+    default="scenarios",
+    show_default=True,
+    help="Folder holding deck.yaml and <category>/<id>.yaml.",
+)
+MEDIA = click.option(
+    "--media",
+    "media_dir",
+    type=click.Path(path_type=Path),
+    default="media",
+    show_default=True,
+    help="Folder of images the scenarios name.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,14 +42,26 @@ def main() -> None:
 @main.command()
 @SCENARIOS
 @MEDIA
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="build", show_default=True,
-              help="Where the .apkg goes.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default="build",
+    show_default=True,
+    help="Where the .apkg goes.",
+)
 @click.option("--category", "categories", multiple=True, metavar="SLUG", help="Keep only this category (repeatable).")
-@click.option("--difficulty", "difficulties", multiple=True, type=click.Choice(DIFFICULTIES),
-              help="Keep only this difficulty (repeatable).")
+@click.option(
+    "--difficulty",
+    "difficulties",
+    multiple=True,
+    type=click.Choice(DIFFICULTIES),
+    help="Keep only this difficulty (repeatable).",
+)
 @click.option("--for-peers", is_flag=True, help="Leave out every `story` (for sharing).")
-@click.option("--tts", metavar="LANG", default=None,
-              help="Let Anki read the situation aloud with the phone's voice, e.g. en_US.")
+@click.option(
+    "--tts", metavar="LANG", default=None, help="Let Anki read the situation aloud with the phone's voice, e.g. en_US."
+)
 @click.option("--no-cache", is_flag=True, help="Ignore and do not update the render cache in <out>/.cache.")
 def build(scenarios_dir, media_dir, out_dir, categories, difficulties, for_peers, tts, no_cache) -> None:
     """Build build/<slug>-v<version>.apkg from the scenarios."""
@@ -54,15 +78,23 @@ def build(scenarios_dir, media_dir, out_dir, categories, difficulties, for_peers
         raise
     took = time.perf_counter() - started
     click.echo(str(result.path))
-    click.echo(f"{result.notes} notes ({result.scenarios} scenarios, {result.notes - result.scenarios} buckets), "
-               f"{result.cards} cards, {result.categories} categories in {took:.1f}s")
+    click.echo(
+        f"{result.notes} notes ({result.scenarios} scenarios, {result.notes - result.scenarios} buckets), "
+        f"{result.cards} cards, {result.categories} categories in {took:.1f}s"
+    )
 
 
 @main.command()
 @SCENARIOS
 @MEDIA
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="build/preview", show_default=True,
-              help="Where the HTML preview goes.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default="build/preview",
+    show_default=True,
+    help="Where the HTML preview goes.",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in the web browser.")
 def preview(scenarios_dir, media_dir, out_dir, open_browser) -> None:
     """Write a static HTML preview of every card, front and back, as Anki shows it."""
@@ -82,10 +114,16 @@ def _build(project, out_dir, categories, difficulties, for_peers, tts):
     known = [c.slug for c in project.deck.categories]
     for slug in categories:
         if slug not in known:
-            raise click.BadParameter(f"`{slug}` is not a category in deck.yaml (known: {', '.join(known)})",
-                                     param_hint="--category")
-    options = api.BuildOptions(out_dir=out_dir, categories=tuple(dict.fromkeys(categories)),
-                               difficulties=tuple(dict.fromkeys(difficulties)), for_peers=for_peers, tts=tts)
+            raise click.BadParameter(
+                f"`{slug}` is not a category in deck.yaml (known: {', '.join(known)})", param_hint="--category"
+            )
+    options = api.BuildOptions(
+        out_dir=out_dir,
+        categories=tuple(dict.fromkeys(categories)),
+        difficulties=tuple(dict.fromkeys(difficulties)),
+        for_peers=for_peers,
+        tts=tts,
+    )
     total = len(api.select(project, options)) + len(project.deck.buckets)
     if total < 500 or not sys.stderr.isatty() or os.environ.get("CI"):
         return api.build(project, options)
@@ -105,8 +143,10 @@ def _build(project, out_dir, categories, difficulties, for_peers, tts):
 def validate(scenarios_dir, media_dir) -> None:
     """Check every file against the format; print each problem as path:line: message."""
     project = api.load_project(scenarios_dir, media_dir)
-    click.echo(f"ok: {len(project.scenarios)} scenarios, {len(project.deck.categories)} categories, "
-               f"{len(project.deck.buckets)} buckets")
+    click.echo(
+        f"ok: {len(project.scenarios)} scenarios, {len(project.deck.categories)} categories, "
+        f"{len(project.deck.buckets)} buckets"
+    )
 
 
 @main.command()
@@ -153,8 +193,9 @@ added: {version}
 def new(category, scenario_id, scenarios_dir) -> None:
     """Write a scenario skeleton to <scenarios>/CATEGORY/ID.yaml."""
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", scenario_id):
-        raise click.BadParameter("lower-case letters, digits and single hyphens, like kafka-lag-after-deploy",
-                                 param_hint="ID")
+        raise click.BadParameter(
+            "lower-case letters, digits and single hyphens, like kafka-lag-after-deploy", param_hint="ID"
+        )
     from deckgen import loader, model
 
     tree = loader.read_tree(Path(scenarios_dir))
@@ -169,7 +210,9 @@ def new(category, scenario_id, scenarios_dir) -> None:
     taken = {f.path.stem for f in tree.files}
     target = Path(scenarios_dir) / category / f"{scenario_id}.yaml"
     if scenario_id in taken or target.exists():
-        raise DeckgenError(Problem(str(target), None, f"id `{scenario_id}` is already used: ids are unique and never reused"))
+        raise DeckgenError(
+            Problem(str(target), None, f"id `{scenario_id}` is already used: ids are unique and never reused")
+        )
     text = SKELETON.format(id=scenario_id, category=category, bucket=deck.buckets[0].slug, version=deck.version)
     target.parent.mkdir(parents=True, exist_ok=True)
     from deckgen.package import write_atomic
@@ -181,8 +224,11 @@ def new(category, scenario_id, scenarios_dir) -> None:
 @main.command("diff")
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--pending", is_flag=True,
-              help="NEW is work in progress (a pull request): don't require a new version and date yet.")
+@click.option(
+    "--pending",
+    is_flag=True,
+    help="NEW is work in progress (a pull request): don't require a new version and date yet.",
+)
 def diff_cmd(old, new, pending) -> None:
     """What importing NEW over OLD changes (manifests or .apkg files); exit 1 if it would hurt."""
     from deckgen import diff, manifest
@@ -197,9 +243,17 @@ def diff_cmd(old, new, pending) -> None:
 @SCENARIOS
 @MEDIA
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default="build", show_default=True)
-@click.option("--releases", "releases_dir", type=click.Path(path_type=Path), default="releases", show_default=True,
-              help="Where released manifests are kept (commit them).")
-@click.option("--changelog", "changelog_path", type=click.Path(path_type=Path), default="CHANGELOG.md", show_default=True)
+@click.option(
+    "--releases",
+    "releases_dir",
+    type=click.Path(path_type=Path),
+    default="releases",
+    show_default=True,
+    help="Where released manifests are kept (commit them).",
+)
+@click.option(
+    "--changelog", "changelog_path", type=click.Path(path_type=Path), default="CHANGELOG.md", show_default=True
+)
 def release(scenarios_dir, media_dir, out_dir, releases_dir, changelog_path) -> None:
     """Check against the last release, then build the full deck, category subsets and peers edition."""
     from deckgen import diff

@@ -72,12 +72,16 @@ def compare(old: dict, new: dict, pending: bool = False) -> Report:
     for guid, n in new_by_guid.items():
         o = old_by_guid.get(guid)
         if o and (o["kind"], o["id"]) != (n["kind"], n["id"]):
-            problems.append(f"GUID {guid} was `{_label(o)}` and is now `{_label(n)}`: Anki would overwrite one note with another")
+            problems.append(
+                f"GUID {guid} was `{_label(o)}` and is now `{_label(n)}`: Anki would overwrite one note with another"
+            )
     old_ids = {(n["kind"], n["id"]): n for n in old["notes"]}
     for n in new["notes"]:
         o = old_ids.get((n["kind"], n["id"]))
         if o and o["guid"] != n["guid"]:
-            problems.append(f"`{_label(n)}` has a new GUID ({o['guid']} -> {n['guid']}): Anki would add a duplicate; was the deck slug changed?")
+            problems.append(
+                f"`{_label(n)}` has a new GUID ({o['guid']} -> {n['guid']}): Anki would add a duplicate; was the deck slug changed?"
+            )
 
     retired_old = {r["id"]: r for r in old.get("retired", [])}
     retired_new = {r["id"]: r for r in new.get("retired", [])}
@@ -98,8 +102,9 @@ def compare(old: dict, new: dict, pending: bool = False) -> Report:
         else:
             unchanged += 1
 
-    same_scope = (old.get("build") or {}).get("categories") == (new.get("build") or {}).get("categories") and \
-        (old.get("build") or {}).get("difficulties") == (new.get("build") or {}).get("difficulties")
+    same_scope = (old.get("build") or {}).get("categories") == (new.get("build") or {}).get("categories") and (
+        old.get("build") or {}
+    ).get("difficulties") == (new.get("build") or {}).get("difficulties")
     for guid, o in old_by_guid.items():
         if guid in new_by_guid:
             continue
@@ -117,17 +122,27 @@ def compare(old: dict, new: dict, pending: bool = False) -> Report:
     if report.content_changed and not pending:
         ov, nv = _version(old["deck"].get("version")), _version(new["deck"].get("version"))
         if ov and nv and nv <= ov:
-            problems.append(f"content changed but the version did not move forward ({old['deck']['version']} -> {new['deck']['version']}): bump `version` in deck.yaml")
+            problems.append(
+                f"content changed but the version did not move forward ({old['deck']['version']} -> {new['deck']['version']}): bump `version` in deck.yaml"
+            )
         od, nd = old["deck"].get("released"), new["deck"].get("released")
         if od and nd and nd <= od:
-            problems.append(f"content changed but `released` did not move forward ({od} -> {nd}): Anki keeps the older copy of every edited note; set a later date in deck.yaml")
+            problems.append(
+                f"content changed but `released` did not move forward ({od} -> {nd}): Anki keeps the older copy of every edited note; set a later date in deck.yaml"
+            )
     return Report(old, new, tuple(added), tuple(changed), tuple(retired), unchanged, tuple(problems), tuple(notes))
 
 
 def format_report(report: Report) -> str:
     o, n = report.old["deck"], report.new["deck"]
-    lines = [f"{o.get('title') or o.get('slug')}: {o.get('version')} ({o.get('released')}) -> {n.get('version')} ({n.get('released')})"]
-    for title, items, sign in (("added", report.added, "+"), ("changed", report.changed, "~"), ("retired", report.retired, "-")):
+    lines = [
+        f"{o.get('title') or o.get('slug')}: {o.get('version')} ({o.get('released')}) -> {n.get('version')} ({n.get('released')})"
+    ]
+    for title, items, sign in (
+        ("added", report.added, "+"),
+        ("changed", report.changed, "~"),
+        ("retired", report.retired, "-"),
+    ):
         lines.append(f"{title}: {len(items)}")
         for c in sorted(items, key=lambda c: c.id):
             lines.append(f"  {sign} {c.id}" + (f"  ({c.detail})" if c.detail else ""))

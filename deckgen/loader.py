@@ -74,7 +74,13 @@ class _Refused(Exception):
 def parse_document(path: Path, raw: bytes, shown: str) -> tuple[Document | None, list[Problem]]:
     """Parse one file's bytes. Returns the document, or None and the problems."""
     if len(raw) > MAX_FILE_BYTES:
-        return None, [Problem(shown, None, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,} (256 KiB): split it or shorten it")]
+        return None, [
+            Problem(
+                shown,
+                None,
+                f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,} (256 KiB): split it or shorten it",
+            )
+        ]
     if b"\x00" in raw:
         return None, [Problem(shown, None, "file is binary, not YAML text: scenario files are UTF-8 text")]
     try:
@@ -110,9 +116,13 @@ def _find_anchor(text: str) -> _Refused | None:
     try:
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent):
-                return _Refused(event.start_mark.line + 1, f"YAML alias *{event.anchor} is not allowed: write the value out")
+                return _Refused(
+                    event.start_mark.line + 1, f"YAML alias *{event.anchor} is not allowed: write the value out"
+                )
             if getattr(event, "anchor", None):
-                return _Refused(event.start_mark.line + 1, f"YAML anchor &{event.anchor} is not allowed: write the value out")
+                return _Refused(
+                    event.start_mark.line + 1, f"YAML anchor &{event.anchor} is not allowed: write the value out"
+                )
     except yaml.YAMLError:
         return None  # compose reports the syntax error with its line
     return None
@@ -126,7 +136,10 @@ def _convert(node, where, lines, key_lines, seen) -> Any:
     if isinstance(node, yaml.ScalarNode):
         make = _SCALARS.get(node.tag)
         if make is None:
-            raise _Refused(node.start_mark.line + 1, f"YAML tag {node.tag.replace(_T, '!!')} is not allowed: only plain text, numbers, true/false, lists and mappings")
+            raise _Refused(
+                node.start_mark.line + 1,
+                f"YAML tag {node.tag.replace(_T, '!!')} is not allowed: only plain text, numbers, true/false, lists and mappings",
+            )
         try:
             return make(node)
         except (ValueError, yaml.YAMLError) as exc:
@@ -147,7 +160,10 @@ def _convert(node, where, lines, key_lines, seen) -> Any:
         if not isinstance(key, str):
             key = str(key).lower() if isinstance(key, bool) else str(key)
         if key in out:
-            raise _Refused(key_node.start_mark.line + 1, f"duplicate key {key!r} (first at line {key_lines[where + (key,)]}): keep one")
+            raise _Refused(
+                key_node.start_mark.line + 1,
+                f"duplicate key {key!r} (first at line {key_lines[where + (key,)]}): keep one",
+            )
         key_lines[where + (key,)] = key_node.start_mark.line + 1
         out[key] = _convert(value_node, where + (key,), lines, key_lines, seen)
     return out
@@ -228,7 +244,12 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
     shown_root = shown_root if shown_root is not None else str(root)
     problems: list[Problem] = []
     if not root.is_dir():
-        return SourceTree(root, None, (), (Problem(shown_root, None, "scenarios folder not found: pass --scenarios DIR or run in the repo root"),))
+        return SourceTree(
+            root,
+            None,
+            (),
+            (Problem(shown_root, None, "scenarios folder not found: pass --scenarios DIR or run in the repo root"),),
+        )
 
     def show(p: Path) -> str:
         return os.path.join(shown_root, os.path.relpath(p, root))
@@ -236,7 +257,9 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
     deck_doc = None
     deck_path = root / DECK_FILE
     if not deck_path.is_file():
-        problems.append(Problem(show(deck_path), None, "deck.yaml is missing: the deck's name, version and taxonomy live there"))
+        problems.append(
+            Problem(show(deck_path), None, "deck.yaml is missing: the deck's name, version and taxonomy live there")
+        )
     else:
         deck_doc, found = _read_one(deck_path, show(deck_path))
         problems += found
@@ -254,7 +277,9 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
             continue
         if entry.is_file():
             if entry.name != RETIRED_FILE:
-                problems.append(Problem(show(entry), None, "unexpected file: scenarios go in <category-slug>/<id>.yaml"))
+                problems.append(
+                    Problem(show(entry), None, "unexpected file: scenarios go in <category-slug>/<id>.yaml")
+                )
             continue
         if entry.is_symlink():
             problems.append(Problem(show(entry), None, "symlinked folders are not followed: move the files here"))
@@ -263,15 +288,25 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
             if path.name.startswith("."):
                 continue
             if path.is_symlink() or not path.is_file():
-                problems.append(Problem(show(path), None, "not a regular file: scenarios are plain .yaml files (no links, no folders)"))
+                problems.append(
+                    Problem(
+                        show(path), None, "not a regular file: scenarios are plain .yaml files (no links, no folders)"
+                    )
+                )
                 continue
             if path.suffix != ".yaml":
-                hint = f": rename it to {path.stem}.yaml" if path.suffix in (".yml", ".YAML", ".Yaml") else ": only .yaml files belong here"
+                hint = (
+                    f": rename it to {path.stem}.yaml"
+                    if path.suffix in (".yml", ".YAML", ".Yaml")
+                    else ": only .yaml files belong here"
+                )
                 problems.append(Problem(show(path), None, f"not a scenario file{hint}"))
                 continue
             count += 1
             if count > MAX_SCENARIO_FILES:
-                problems.append(Problem(shown_root, None, f"more than {MAX_SCENARIO_FILES:,} scenario files: split the deck"))
+                problems.append(
+                    Problem(shown_root, None, f"more than {MAX_SCENARIO_FILES:,} scenario files: split the deck")
+                )
                 return SourceTree(root, deck_doc, tuple(files), tuple(problems), retired_doc)
             files.append(SourceFile(path, show(path)))
     return SourceTree(root, deck_doc, tuple(files), tuple(problems), retired_doc)
@@ -282,7 +317,13 @@ def read_bytes(path: Path, shown: str) -> tuple[bytes | None, list[Problem]]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, [Problem(shown, None, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (256 KiB): split it or shorten it")]
+            return None, [
+                Problem(
+                    shown,
+                    None,
+                    f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (256 KiB): split it or shorten it",
+                )
+            ]
         return path.read_bytes(), []
     except OSError as exc:
         return None, [Problem(shown, None, f"cannot read the file: {exc.strerror}")]

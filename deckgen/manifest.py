@@ -79,9 +79,19 @@ def note_types(tts: str | None = None) -> list[dict]:
     from deckgen.notes import BUCKET_MODEL_ID, SCENARIO_MODEL_ID, TEMPLATE_NAME
 
     out = []
-    for mid, name, fields in ((SCENARIO_MODEL_ID, SCENARIO_MODEL_NAME, SCENARIO_FIELDS), (BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS)):
-        out.append({"id": mid, "name": name, "fields": list(fields), "templates": [TEMPLATE_NAME],
-                    "fingerprint": fingerprint(name, list(fields), [TEMPLATE_NAME])})
+    for mid, name, fields in (
+        (SCENARIO_MODEL_ID, SCENARIO_MODEL_NAME, SCENARIO_FIELDS),
+        (BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS),
+    ):
+        out.append(
+            {
+                "id": mid,
+                "name": name,
+                "fields": list(fields),
+                "templates": [TEMPLATE_NAME],
+                "fingerprint": fingerprint(name, list(fields), [TEMPLATE_NAME]),
+            }
+        )
     return out
 
 
@@ -89,12 +99,22 @@ def make_manifest(project, options, entries: list[dict], apkg_name: str, apkg_sh
     deck = project.deck
     return {
         "format": FORMAT,
-        "deck": {"slug": deck.slug, "title": deck.title, "version": deck.version,
-                 "released": deck.released.isoformat(), "tag_root": deck.tag_root},
+        "deck": {
+            "slug": deck.slug,
+            "title": deck.title,
+            "version": deck.version,
+            "released": deck.released.isoformat(),
+            "tag_root": deck.tag_root,
+        },
         "builder": {"name": "deckgen", "version": __version__},
         "apkg": {"file": apkg_name, "sha256": apkg_sha256},
-        "build": {"categories": list(options.categories), "difficulties": list(options.difficulties),
-                  "for_peers": options.for_peers, "tts": options.tts, "release": options.release},
+        "build": {
+            "categories": list(options.categories),
+            "difficulties": list(options.difficulties),
+            "for_peers": options.for_peers,
+            "tts": options.tts,
+            "release": options.release,
+        },
         "note_types": note_types(options.tts),
         "notes": entries,
         "retired": [{"id": r.id, "version": r.version, "reason": r.reason} for r in project.retired],
@@ -186,8 +206,15 @@ def _from_apkg(raw: bytes, shown: str) -> dict:
     for mid, m in sorted(models.items()):
         fields = [f["name"] for f in sorted(m["flds"], key=lambda f: f["ord"])]
         templates = [t["name"] for t in sorted(m["tmpls"], key=lambda t: t["ord"])]
-        types.append({"id": int(m["id"]), "name": m["name"], "fields": fields, "templates": templates,
-                      "fingerprint": fingerprint(m["name"], fields, templates)})
+        types.append(
+            {
+                "id": int(m["id"]),
+                "name": m["name"],
+                "fields": fields,
+                "templates": templates,
+                "fingerprint": fingerprint(m["name"], fields, templates),
+            }
+        )
         by_mid[int(m["id"])] = (kinds.get(m["name"], "other"), fields)
     tags_all = [t for _, _, _, tags in rows for t in tags.split()]
     roots = sorted({t.split("::")[0] for t in tags_all if "::category::" in t})
@@ -199,8 +226,13 @@ def _from_apkg(raw: bytes, shown: str) -> dict:
         entries.append(note_entry(kind, guid, values, tags.split(), tag_root))
     return {
         "format": FORMAT,
-        "deck": {"slug": None, "title": root.get("name"), "version": version.group(1) if version else None,
-                 "released": released.group(1) if released else None, "tag_root": tag_root},
+        "deck": {
+            "slug": None,
+            "title": root.get("name"),
+            "version": version.group(1) if version else None,
+            "released": released.group(1) if released else None,
+            "tag_root": tag_root,
+        },
         "builder": {"name": "unknown", "version": None},
         "apkg": {"file": Path(shown).name, "sha256": hashlib.sha256(raw).hexdigest()},
         "build": None,

@@ -253,7 +253,13 @@ def validate_deck(doc: Document) -> tuple[Deck | None, list[Problem]]:
                 slug = item.get("slug") if isinstance(item, dict) else None
                 if isinstance(slug, str):
                     if slug in seen:
-                        problems.append(Problem(doc.shown, doc.line((key, i, "slug")), f"{key}[{i + 1}].slug: `{slug}` is already used by {key}[{seen[slug] + 1}]"))
+                        problems.append(
+                            Problem(
+                                doc.shown,
+                                doc.line((key, i, "slug")),
+                                f"{key}[{i + 1}].slug: `{slug}` is already used by {key}[{seen[slug] + 1}]",
+                            )
+                        )
                     seen.setdefault(slug, i)
     if problems or released is None:
         return None, problems
@@ -302,8 +308,14 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
     data = doc.data
     for where, text in _markdown_fields(data):
         if text.count("[") > MAX_BRACKETS:
-            problems.append(Problem(doc.shown, doc.line(where), f"{_where(where)}: holds {text.count('['):,} '[' characters; "
-                                    f"the limit is {MAX_BRACKETS} (Markdown slows down badly past it): move data into `code`"))
+            problems.append(
+                Problem(
+                    doc.shown,
+                    doc.line(where),
+                    f"{_where(where)}: holds {text.count('['):,} '[' characters; "
+                    f"the limit is {MAX_BRACKETS} (Markdown slows down badly past it): move data into `code`",
+                )
+            )
         if where[0] == "answer":  # markers mean a cloze only in answer bullets
             try:
                 parse_markers(text)
@@ -311,28 +323,64 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
                 problems.append(Problem(doc.shown, doc.line(where), f"{_where(where)}: {exc}"))
     sid = data.get("id")
     if isinstance(sid, str) and sid != doc.path.stem:
-        problems.append(Problem(doc.shown, doc.line(("id",)), f"id: `{sid}` must equal the file name `{doc.path.stem}`: rename the file or fix the id (ids never change once released)"))
+        problems.append(
+            Problem(
+                doc.shown,
+                doc.line(("id",)),
+                f"id: `{sid}` must equal the file name `{doc.path.stem}`: rename the file or fix the id (ids never change once released)",
+            )
+        )
     folder = doc.path.parent.name
     cat = data.get("category")
     if isinstance(cat, str):
         if cat != folder:
-            problems.append(Problem(doc.shown, doc.line(("category",)), f"category: `{cat}` does not match the folder `{folder}`: move the file or fix the category"))
+            problems.append(
+                Problem(
+                    doc.shown,
+                    doc.line(("category",)),
+                    f"category: `{cat}` does not match the folder `{folder}`: move the file or fix the category",
+                )
+            )
         if deck is not None and cat not in {c.slug for c in deck.categories}:
-            problems.append(Problem(doc.shown, doc.line(("category",)), f"category: `{cat}` is not in deck.yaml{_suggest(cat, [c.slug for c in deck.categories])}"))
+            problems.append(
+                Problem(
+                    doc.shown,
+                    doc.line(("category",)),
+                    f"category: `{cat}` is not in deck.yaml{_suggest(cat, [c.slug for c in deck.categories])}",
+                )
+            )
     if deck is not None and isinstance(data.get("buckets"), list):
         known = [b.slug for b in deck.buckets]
         for i, b in enumerate(data["buckets"]):
             if isinstance(b, str) and b not in known:
-                problems.append(Problem(doc.shown, doc.line(("buckets", i)), f"buckets[{i + 1}]: `{b}` is not a bucket in deck.yaml{_suggest(b, known)}"))
+                problems.append(
+                    Problem(
+                        doc.shown,
+                        doc.line(("buckets", i)),
+                        f"buckets[{i + 1}]: `{b}` is not a bucket in deck.yaml{_suggest(b, known)}",
+                    )
+                )
     code = data.get("code")
     if isinstance(code, dict) and isinstance(code.get("lang"), str) and not known_lexer(code["lang"]):
-        problems.append(Problem(doc.shown, doc.line(("code", "lang")), f"code.lang: `{code['lang']}` is not a Pygments language: try python, sql, scala, yaml, properties, bash, json"))
+        problems.append(
+            Problem(
+                doc.shown,
+                doc.line(("code", "lang")),
+                f"code.lang: `{code['lang']}` is not a Pygments language: try python, sql, scala, yaml, properties, bash, json",
+            )
+        )
     covers = data.get("covers")
     if deck is not None and isinstance(covers, list):
         known = deck.classification_phrases()
         for i, phrase in enumerate(covers):
             if isinstance(phrase, str) and phrase not in known:
-                problems.append(Problem(doc.shown, doc.line(("covers", i)), f"covers[{i + 1}]: `{phrase}` is not a typical scenario or concept in deck.yaml{_suggest(phrase, sorted(known))}"))
+                problems.append(
+                    Problem(
+                        doc.shown,
+                        doc.line(("covers", i)),
+                        f"covers[{i + 1}]: `{phrase}` is not a typical scenario or concept in deck.yaml{_suggest(phrase, sorted(known))}",
+                    )
+                )
     media = data.get("media")
     if isinstance(media, list):
         for i, name in enumerate(media):
@@ -442,7 +490,13 @@ def validate_tree(tree: SourceTree, media_dir: Path, cache=None) -> tuple[Projec
         if not found:
             for i, item in enumerate(doc.data["retired"]):
                 if item["id"] in retired_at:
-                    problems.append(Problem(doc.shown, doc.line(("retired", i, "id")), f"retired[{i + 1}].id: `{item['id']}` is listed twice"))
+                    problems.append(
+                        Problem(
+                            doc.shown,
+                            doc.line(("retired", i, "id")),
+                            f"retired[{i + 1}].id: `{item['id']}` is listed twice",
+                        )
+                    )
                 retired_at[item["id"]] = doc.line(("retired", i, "id"))
                 retired.append(Retired(item["id"], item["version"], item["reason"]))
     # Read files a batch at a time and look them up in the cache; parse and validate the
@@ -466,7 +520,11 @@ def validate_tree(tree: SourceTree, media_dir: Path, cache=None) -> tuple[Projec
                     continue
                 # Valid when cached with this deck.yaml; only media on disk can have changed since.
                 scenario, id_line = hit
-                media_problems = [Problem(f.shown, id_line, f"media: {m}") for m in (check_media(media_dir, n) for n in scenario.media) if m]
+                media_problems = [
+                    Problem(f.shown, id_line, f"media: {m}")
+                    for m in (check_media(media_dir, n) for n in scenario.media)
+                    if m
+                ]
                 outcomes.append((scenario, media_problems, scenario.id, id_line))
             for (i, digest, _), outcome in zip(misses, mapper.map(_check_file, [job for _, _, job in misses])):
                 scenario, _, _, id_line = outcome
@@ -481,11 +539,23 @@ def validate_tree(tree: SourceTree, media_dir: Path, cache=None) -> tuple[Projec
         problems += found
         if isinstance(sid, str):
             if sid in first_seen:
-                problems.append(Problem(f.shown, id_line, f"id: `{sid}` is already used by {first_seen[sid]}: ids are unique in the deck"))
+                problems.append(
+                    Problem(
+                        f.shown,
+                        id_line,
+                        f"id: `{sid}` is already used by {first_seen[sid]}: ids are unique in the deck",
+                    )
+                )
             else:
                 first_seen[sid] = f.shown
             if sid in retired_at:
-                problems.append(Problem(f.shown, id_line, f"id: `{sid}` was retired (retired.yaml:{retired_at[sid]}): ids are never reused, choose a new one"))
+                problems.append(
+                    Problem(
+                        f.shown,
+                        id_line,
+                        f"id: `{sid}` was retired (retired.yaml:{retired_at[sid]}): ids are never reused, choose a new one",
+                    )
+                )
         if scenario is not None and not found:
             scenarios.append(scenario)
     if problems or deck is None:

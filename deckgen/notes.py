@@ -77,9 +77,7 @@ def tags_for(deck: Deck, s: Scenario) -> list[str]:
 def _css() -> str:
     base = resources.files("deckgen").joinpath("style.css").read_text("utf-8")
     light = code_css(".wte", "default")
-    night = "\n".join(
-        code_css(prefix, "monokai") for prefix in (".nightMode .wte", ".night_mode .wte")
-    )
+    night = "\n".join(code_css(prefix, "monokai") for prefix in (".nightMode .wte", ".night_mode .wte"))
     return f"{base}\n/* code, light */\n{light}\n/* code, night */\n{night}\n"
 
 
@@ -88,12 +86,14 @@ def _front(fields: str, tts: str | None) -> str:
     return speak + fields
 
 
-def _cloze_model(model_id: int, name: str, fields: tuple[str, ...], head: str, back_tail: str, tts: str | None) -> genanki.Model:
+def _cloze_model(
+    model_id: int, name: str, fields: tuple[str, ...], head: str, back_tail: str, tts: str | None
+) -> genanki.Model:
     """A one-template cloze note type: the head, then the Text cloze; the back adds Back Extra."""
     qfmt = _front(f'<div class="wte wte-front">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>', tts)
     afmt = (
         f'<div class="wte wte-back">\n{head}<div class="wte-text" id="answer">{{{{cloze:Text}}}}</div>\n'
-        "{{#Back Extra}}<div class=\"wte-extra\">{{Back Extra}}</div>{{/Back Extra}}\n"
+        '{{#Back Extra}}<div class="wte-extra">{{Back Extra}}</div>{{/Back Extra}}\n'
         f"{back_tail}</div>"
     )
     return genanki.Model(
@@ -148,14 +148,18 @@ def scenario_fields(r: Renderer, deck: Deck, s: Scenario, for_peers: bool = Fals
     ]
     for section in ("immediate", "preventive", "communication"):
         n = SECTION_CLOZE[section]
-        text.append(_section(f"wte-s{n}", SECTION_TITLES[section], _list([r.cloze_bullet(b, n) for b in s.answer(section)])))
+        text.append(
+            _section(f"wte-s{n}", SECTION_TITLES[section], _list([r.cloze_bullet(b, n) for b in s.answer(section)]))
+        )
     extra = []
     if s.why:
         extra.append(f"<section><h3>Why</h3>{r.block(s.why)}</section>")
     if s.pitfalls:
         extra.append("<section><h3>Pitfalls</h3>" + _list([r.inline(p) for p in s.pitfalls]) + "</section>")
     if s.follow_ups:
-        extra.append("<section><h3>Follow-up questions</h3>" + _list([r.inline(q) for q in s.follow_ups]) + "</section>")
+        extra.append(
+            "<section><h3>Follow-up questions</h3>" + _list([r.inline(q) for q in s.follow_ups]) + "</section>"
+        )
     if s.code:
         extra.append(f"<section><h3>Code</h3>{r.code(s.code.source, s.code.lang)}</section>")
     if s.media:
@@ -186,7 +190,11 @@ def bucket_fields(r: Renderer, deck: Deck, bucket, titles: list[str]) -> tuple[s
     text += _section("wte-s2", "Concepts an interviewer expects", _list([r.cloze_item(c, 2) for c in bucket.concepts]))
     extra = ""
     if titles:
-        extra = "<section><h3>Scenarios in this deck</h3>" + _list([escape_anki(html.escape(t, quote=False)) for t in titles]) + "</section>"
+        extra = (
+            "<section><h3>Scenarios in this deck</h3>"
+            + _list([escape_anki(html.escape(t, quote=False)) for t in titles])
+            + "</section>"
+        )
     return (escape_anki(html.escape(bucket.title, quote=False)), triggers, text, extra, "", "")
 
 
@@ -219,8 +227,15 @@ def bucket_specs(r: Renderer, deck: Deck, scenarios: tuple[Scenario, ...]) -> li
     specs = []
     for b in deck.buckets:
         titles = [s.title for s in scenarios if s.buckets[0] == b.slug]
-        specs.append(NoteSpec(bucket_guid(deck.slug, b.slug), "bucket", bucket_fields(r, deck, b, titles),
-                              (f"{deck.tag_root}::classify", f"{deck.tag_root}::bucket::{b.slug}"), "classify"))
+        specs.append(
+            NoteSpec(
+                bucket_guid(deck.slug, b.slug),
+                "bucket",
+                bucket_fields(r, deck, b, titles),
+                (f"{deck.tag_root}::classify", f"{deck.tag_root}::bucket::{b.slug}"),
+                "classify",
+            )
+        )
     return specs
 
 
@@ -237,13 +252,19 @@ def deck_objects(project: Project, used: set[str], description: str) -> dict[str
     deck = project.deck
     decks = {
         "": genanki.Deck(deck_id(deck), deck.title, description=description),
-        "classify": genanki.Deck(deck_id(deck, "classify"), f"{deck.title}::{CLASSIFY_DECK}",
-                                 description="Read what the interviewer says; name the bucket, its typical scenarios and the concepts to bring up."),
+        "classify": genanki.Deck(
+            deck_id(deck, "classify"),
+            f"{deck.title}::{CLASSIFY_DECK}",
+            description="Read what the interviewer says; name the bucket, its typical scenarios and the concepts to bring up.",
+        ),
     }
     for i, c in enumerate(deck.categories, start=1):
         if c.slug in used:
-            decks[c.slug] = genanki.Deck(deck_id(deck, "category", c.slug), category_deck_name(deck, i, c.title),
-                                         description=html.escape(c.title, quote=False))
+            decks[c.slug] = genanki.Deck(
+                deck_id(deck, "category", c.slug),
+                category_deck_name(deck, i, c.title),
+                description=html.escape(c.title, quote=False),
+            )
     return decks
 
 

@@ -74,17 +74,24 @@ def stage_apkg(
         finally:
             conn.close()
         stamp = (released.year, released.month, released.day, 0, 0, 0)
-        with os.fdopen(zip_fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        with (
+            os.fdopen(zip_fd, "wb") as fh,
+            zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf,
+        ):
             with open(db_path, "rb") as src, zf.open(_entry("collection.anki2", stamp), "w") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
-            zf.writestr(_entry("media", stamp), json.dumps({str(i): p.name for i, p in enumerate(media)}, sort_keys=True))
+            zf.writestr(
+                _entry("media", stamp), json.dumps({str(i): p.name for i, p in enumerate(media)}, sort_keys=True)
+            )
             for i, path in enumerate(media):
                 zf.writestr(_entry(str(i), stamp), path.read_bytes())
         os.chmod(zip_path, 0o644)
         return Path(zip_path)
     except OSError as exc:
         _unlink(zip_path)
-        raise DeckgenError(Problem(str(target), None, f"cannot write the package: {exc.strerror or exc}; nothing was changed")) from None
+        raise DeckgenError(
+            Problem(str(target), None, f"cannot write the package: {exc.strerror or exc}; nothing was changed")
+        ) from None
     except BaseException:
         _unlink(zip_path)
         raise
@@ -113,7 +120,9 @@ def _ensure_folder(folder: Path) -> Path:
         if not os.access(folder, os.W_OK):
             raise PermissionError(13, "Permission denied")
     except OSError as exc:
-        raise DeckgenError(Problem(str(folder), None, f"cannot write here: {exc.strerror}; pass --out DIR with a writable folder")) from None
+        raise DeckgenError(
+            Problem(str(folder), None, f"cannot write here: {exc.strerror}; pass --out DIR with a writable folder")
+        ) from None
     return folder
 
 
@@ -139,7 +148,9 @@ def stage_bytes(target: Path, data: bytes) -> Path:
         os.chmod(tmp, 0o644)
     except OSError as exc:
         _unlink(tmp)
-        raise DeckgenError(Problem(str(target), None, f"cannot write the file: {exc.strerror}; nothing was changed")) from None
+        raise DeckgenError(
+            Problem(str(target), None, f"cannot write the file: {exc.strerror}; nothing was changed")
+        ) from None
     return Path(tmp)
 
 

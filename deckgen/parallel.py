@@ -42,8 +42,9 @@ class Mapper:
     def __enter__(self) -> "Mapper":
         if self.jobs >= 2:
             context = multiprocessing.get_context("fork")
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
-                                            initializer=self.setup, initargs=self.args)
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=context, initializer=self.setup, initargs=self.args
+            )
         return self
 
     def __exit__(self, *exc) -> None:

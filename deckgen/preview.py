@@ -31,8 +31,13 @@ NOTES_DIR = "notes"
 
 # What each card asks, for the headings of a note page (the README's table).
 CARD_LABELS = {
-    "scenario": {1: "Which bucket?", 2: "Concepts to name", 3: "Immediate fix", 4: "Prevent it",
-                 5: "Tell the business"},
+    "scenario": {
+        1: "Which bucket?",
+        2: "Concepts to name",
+        3: "Immediate fix",
+        4: "Prevent it",
+        5: "Tell the business",
+    },
     "bucket": {1: "Typical scenarios", 2: "Concepts an interviewer expects"},
 }
 
@@ -254,7 +259,9 @@ class Card:
     answer: str
 
 
-def render_cards(model: genanki.Model, values: tuple[str, ...], labels: dict[int, str] | None = None) -> tuple[Card, ...]:
+def render_cards(
+    model: genanki.Model, values: tuple[str, ...], labels: dict[int, str] | None = None
+) -> tuple[Card, ...]:
     """Every card of a cloze note, front and back, as Anki renders them."""
     template = model.templates[0]
     fields = {f["name"]: v for f, v in zip(model.fields, values)}
@@ -331,16 +338,35 @@ def preview_notes(project: Project, prepared: Prepared, tts: str | None = None) 
             words = [source.title, source.id, deck.category(source.category).title, source.difficulty]
             words += [deck.bucket(b).title for b in source.buckets]
         search = " ".join(words + [plain_text(v) for v in spec.fields]).lower()
-        out.append(PreviewNote(key, spec.guid, spec.model, plain_text(spec.fields[0]), group, difficulty, tuple(buckets),
-                               re.sub(r"\s+", " ", search), model.css, cards))
+        out.append(
+            PreviewNote(
+                key,
+                spec.guid,
+                spec.model,
+                plain_text(spec.fields[0]),
+                group,
+                difficulty,
+                tuple(buckets),
+                re.sub(r"\s+", " ", search),
+                model.css,
+                cards,
+            )
+        )
     return tuple(out)
 
 
 def search_index(site_notes: tuple[PreviewNote, ...]) -> list[dict[str, object]]:
     """What the index page's search box filters: one entry per note, in deck order."""
     return [
-        {"key": n.key, "href": n.href, "title": n.title, "group": n.group, "difficulty": n.difficulty,
-         "buckets": list(n.buckets), "text": n.search}
+        {
+            "key": n.key,
+            "href": n.href,
+            "title": n.title,
+            "group": n.group,
+            "difficulty": n.difficulty,
+            "buckets": list(n.buckets),
+            "text": n.search,
+        }
         for n in site_notes
     ]
 
@@ -509,15 +535,15 @@ def _e(text: str) -> str:
 def _page(title: str, body: str, css: str = "", home: str = "index.html") -> str:
     card_style = f"<style>{css}</style>\n" if css else ""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<meta name=\"referrer\" content=\"no-referrer\">\n"
+        '<meta name="referrer" content="no-referrer">\n'
         f"<title>{_e(title)}</title>\n<style>{PAGE_CSS}</style>\n{card_style}</head>\n"
         '<body class="pv">\n<div class="pv-bar">'
         f'<a class="pv-home" href="{home}">All notes</a>'
         '<button type="button" class="pv-btn" data-pv-toggle="night" aria-pressed="false">Night</button>'
         '<button type="button" class="pv-btn" data-pv-toggle="phone" aria-pressed="false">Phone width</button>'
-        f"</div>\n<main class=\"pv-main\">\n{body}\n</main>\n<script>{PAGE_JS}</script>\n</body>\n</html>\n"
+        f'</div>\n<main class="pv-main">\n{body}\n</main>\n<script>{PAGE_JS}</script>\n</body>\n</html>\n'
     )
 
 
@@ -574,15 +600,17 @@ def _index_page(project: Project, site_notes: tuple[PreviewNote, ...], descripti
             f'<span class="pv-sub">{_e(_index_meta(project, n))}</span></li>'
             for n in members
         )
-        sections.append(f'<section class="pv-group" data-group="{_e(slug)}"><h2>{_e(title)}</h2>'
-                        f'<ul class="pv-list">{items}</ul></section>')
+        sections.append(
+            f'<section class="pv-group" data-group="{_e(slug)}"><h2>{_e(title)}</h2>'
+            f'<ul class="pv-list">{items}</ul></section>'
+        )
     bucket_options = "".join(f'<option value="{_e(b.slug)}">{_e(b.title)}</option>' for b in deck.buckets)
     difficulty_options = "".join(f'<option value="{d}">{d}</option>' for d in DIFFICULTIES)
     scenarios = sum(1 for n in site_notes if n.kind == "scenario")
     body = (
         f"<h1>{_e(deck.title)}</h1>\n"
         f'<p class="pv-sub">Version {_e(deck.version)} · {scenarios} scenarios · {len(site_notes)} notes · '
-        f'{sum(len(n.cards) for n in site_notes)} cards · a preview of the cards as Anki shows them</p>\n'
+        f"{sum(len(n.cards) for n in site_notes)} cards · a preview of the cards as Anki shows them</p>\n"
         f'<details class="pv-desc"><summary>The deck\'s description in Anki</summary>{description}</details>\n'
         '<div class="pv-filters" role="search">'
         '<label class="pv-sr" for="pv-q">Search</label>'

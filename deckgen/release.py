@@ -64,7 +64,12 @@ def release(
     if previous is not None:
         report = diff.compare(previous, builder.manifest_of(project, full))
         if report.problems:
-            raise DeckgenError([Problem(str(releases_dir), None, f"against v{previous['deck']['version']}: {p}") for p in report.problems])
+            raise DeckgenError(
+                [
+                    Problem(str(releases_dir), None, f"against v{previous['deck']['version']}: {p}")
+                    for p in report.problems
+                ]
+            )
 
     text = changelog_path.read_text("utf-8") if changelog_path.is_file() else ""
     body = changelog.section(text, deck.version)
@@ -81,7 +86,11 @@ def release(
 
     variants = [full]
     present = {s.category for s in project.scenarios}
-    variants += [builder.BuildOptions(out_dir=out_dir, categories=(c.slug,), release=True) for c in deck.categories if c.slug in present]
+    variants += [
+        builder.BuildOptions(out_dir=out_dir, categories=(c.slug,), release=True)
+        for c in deck.categories
+        if c.slug in present
+    ]
     variants.append(builder.BuildOptions(out_dir=out_dir, for_peers=True, release=True))
 
     staged: list[builder.Staged] = []
@@ -105,11 +114,17 @@ def release(
         if keep.is_file() and keep.read_bytes() != kept:
             clashes.append(keep)
         if clashes:
-            raise DeckgenError([
-                Problem(str(p), None, "exists with different content: a released version is never rebuilt differently; "
-                        "bump `version` (and `released`) in deck.yaml, or delete the file if it was never published")
-                for p in clashes
-            ])
+            raise DeckgenError(
+                [
+                    Problem(
+                        str(p),
+                        None,
+                        "exists with different content: a released version is never rebuilt differently; "
+                        "bump `version` (and `released`) in deck.yaml, or delete the file if it was never published",
+                    )
+                    for p in clashes
+                ]
+            )
     except BaseException:
         for s in staged:
             s.discard()

@@ -38,13 +38,18 @@ def capture(driver, selector: str, bottom_selector: str | None = None) -> bytes:
            var bottom = end ? end.getBoundingClientRect().bottom + 12 : r.bottom;
            var top = Math.ceil(r.top + scrollY);  /* whole pixels: no sliver of the frame's border */
            return [Math.round(r.left + scrollX), top, Math.floor(r.width), Math.floor(bottom + scrollY - top)];""",
-        selector, bottom_selector,
+        selector,
+        bottom_selector,
     )
     x, y, width, height = box
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": x, "y": y, "width": width, "height": min(height, MAX_HEIGHT), "scale": 1},
-    })
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": x, "y": y, "width": width, "height": min(height, MAX_HEIGHT), "scale": 1},
+        },
+    )
     return base64.b64decode(shot["data"])
 
 

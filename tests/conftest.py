@@ -64,7 +64,9 @@ follow_ups:
 """
 
 
-def scenario(id: str = "kafka-lag-after-deploy", category: str = "streaming-kafka", difficulty: str = "medium", **extra: str) -> str:
+def scenario(
+    id: str = "kafka-lag-after-deploy", category: str = "streaming-kafka", difficulty: str = "medium", **extra: str
+) -> str:
     text = SCENARIO_YAML.format(id=id, category=category, difficulty=difficulty)
     for key, value in extra.items():
         text += f"{key}: {value}\n"
@@ -105,7 +107,11 @@ def snapshot(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` with its sha256: proof that nothing changed."""
     if not folder.exists():
         return {}
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 # -- real Anki ---------------------------------------------------------------------------

@@ -45,17 +45,26 @@ def test_notes_cards_decks_and_tags(tmp_path, collection):
     assert collection.card_count() == 3 * 5 + 2 * 2
 
     names = sorted(d.name for d in collection.decks.all_names_and_ids())
-    assert names == sorted([
-        "Default", ROOT, f"{ROOT}::00 Classify the scenario",
-        f"{ROOT}::01 Streaming / Kafka Incidents", f"{ROOT}::02 Data Pipeline Failures",
-    ])
+    assert names == sorted(
+        [
+            "Default",
+            ROOT,
+            f"{ROOT}::00 Classify the scenario",
+            f"{ROOT}::01 Streaming / Kafka Incidents",
+            f"{ROOT}::02 Data Pipeline Failures",
+        ]
+    )
     note = _note(collection, "gzip-one-task")
     assert {collection.decks.name(c.did) for c in note.cards()} == {f"{ROOT}::02 Data Pipeline Failures"}
     assert sorted(note.tags) == [
-        "test-deck::bucket::batch-spark", "test-deck::bucket::streaming",
-        "test-deck::category::pipeline-failures", "test-deck::difficulty::easy",
+        "test-deck::bucket::batch-spark",
+        "test-deck::bucket::streaming",
+        "test-deck::category::pipeline-failures",
+        "test-deck::difficulty::easy",
     ]
-    assert collection.find_notes("tag:test-deck::difficulty::hard") == list(collection.find_notes('"Scenario ID:late-events-window"'))
+    assert collection.find_notes("tag:test-deck::difficulty::hard") == list(
+        collection.find_notes('"Scenario ID:late-events-window"')
+    )
     root = collection.decks.by_name(ROOT)
     assert "Version 1.0.0" in root["desc"] and "<em>small</em>" in root["desc"]
 
@@ -117,8 +126,8 @@ def test_anki_syntax_in_text_shows_as_written_and_makes_no_card(tmp_path, collec
 def test_script_and_handlers_never_reach_a_card(tmp_path, collection):
     nasty = scenario("html-attack").replace(
         "why: |\n",
-        "why: |\n  <script>alert(1)</script><img src=x onerror=alert(2)><a href=\"JaVaScRiPt:alert(3)\">x</a>"
-        "<iframe src=\"https://example.com\"></iframe>\n\n  A `<script>` in code stays text.\n",
+        'why: |\n  <script>alert(1)</script><img src=x onerror=alert(2)><a href="JaVaScRiPt:alert(3)">x</a>'
+        '<iframe src="https://example.com"></iframe>\n\n  A `<script>` in code stays text.\n',
     )
     small_tree(tmp_path, **{"scenarios/streaming-kafka/html-attack.yaml": nasty})
     import_apkg(collection, _build(tmp_path))
@@ -137,9 +146,12 @@ def test_rebuild_is_byte_identical_and_guids_are_stable(tmp_path):
     assert first == second
     project = load_project(tmp_path / "scenarios", tmp_path / "media")
     one = build(project, BuildOptions(out_dir=tmp_path / "a")).guids
-    edited = small_tree(tmp_path / "edited", **{
-        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace("Roll back", "Revert"),
-    })
+    edited = small_tree(
+        tmp_path / "edited",
+        **{
+            "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace("Roll back", "Revert"),
+        },
+    )
     two = build(load_project(edited / "scenarios", edited / "media"), BuildOptions(out_dir=tmp_path / "b")).guids
     assert one == two
 
@@ -162,10 +174,16 @@ def test_newer_release_updates_in_place_and_keeps_reviews(tmp_path):
     assert revlog_before == 3
 
     edited = scenario().replace("Roll back the release", "Roll back release 2.31 with the feature flag")
-    v2 = small_tree(tmp_path / "v2", **{
-        "scenarios/deck.yaml": (v1 / "scenarios/deck.yaml").read_text().replace("1.0.0", "1.1.0").replace("2026-01-10", "2026-02-01"),
-        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": edited,
-    })
+    v2 = small_tree(
+        tmp_path / "v2",
+        **{
+            "scenarios/deck.yaml": (v1 / "scenarios/deck.yaml")
+            .read_text()
+            .replace("1.0.0", "1.1.0")
+            .replace("2026-01-10", "2026-02-01"),
+            "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": edited,
+        },
+    )
     log = import_apkg(col, _build(v2))
     assert not log.new and not log.conflicting
     assert len(log.updated) >= 1
@@ -187,9 +205,14 @@ def test_same_release_date_does_not_overwrite(tmp_path):
     v1 = small_tree(tmp_path / "v1")
     col = new_collection(tmp_path / "anki")
     import_apkg(col, _build(v1))
-    v2 = small_tree(tmp_path / "v2", **{
-        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace("Roll back the release", "Changed text"),
-    })
+    v2 = small_tree(
+        tmp_path / "v2",
+        **{
+            "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace(
+                "Roll back the release", "Changed text"
+            ),
+        },
+    )
     log = import_apkg(col, _build(v2))
     assert not log.updated
     assert "Changed text" not in _note(col, "kafka-lag-after-deploy")["Text"]
@@ -211,7 +234,14 @@ def test_filtered_build_keeps_ids_and_names_what_it_kept(tmp_path, collection):
 
 
 def test_story_is_left_out_for_peers(tmp_path, collection):
-    small_tree(tmp_path, **{"scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(story="'At my last job this paged me at 3am.'")})
+    small_tree(
+        tmp_path,
+        **{
+            "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(
+                story="'At my last job this paged me at 3am.'"
+            )
+        },
+    )
     peers = _build(tmp_path, for_peers=True)
     import_apkg(collection, peers)
     assert "3am" not in _note(collection, "kafka-lag-after-deploy")["Back Extra"]
@@ -233,10 +263,13 @@ def test_tts_build_reads_the_situation(tmp_path, collection, lang):
 
 def test_media_travel_inside_the_package(tmp_path, collection):
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-    small_tree(tmp_path, **{
-        "media/lag.png": png,
-        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(media="[lag.png]"),
-    })
+    small_tree(
+        tmp_path,
+        **{
+            "media/lag.png": png,
+            "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(media="[lag.png]"),
+        },
+    )
     import_apkg(collection, _build(tmp_path))
     assert (Path(collection.media.dir()) / "lag.png").read_bytes() == png
     assert '<img src="lag.png"' in _note(collection, "kafka-lag-after-deploy")["Back Extra"]

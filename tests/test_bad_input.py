@@ -41,62 +41,254 @@ def drop(key: str) -> str:
 CASES = [
     # --- YAML ---
     ("syntax", {S: replace("title: Consumer", "title: [Consumer")}, f"{SP}:3: YAML syntax error"),
-    ("tab", {S: replace("concepts:\n  - consumer", "concepts:\n\t- consumer")}, f"{SP}:10: YAML syntax error: found character that cannot start any token; tabs cannot indent YAML: use spaces"),
-    ("duplicate key", {S: scenario() + "title: again\n"}, f"{SP}:26: duplicate key 'title' (first at line 2): keep one"),
+    (
+        "tab",
+        {S: replace("concepts:\n  - consumer", "concepts:\n\t- consumer")},
+        f"{SP}:10: YAML syntax error: found character that cannot start any token; tabs cannot indent YAML: use spaces",
+    ),
+    (
+        "duplicate key",
+        {S: scenario() + "title: again\n"},
+        f"{SP}:26: duplicate key 'title' (first at line 2): keep one",
+    ),
     ("empty", {S: ""}, f"{SP}: file is empty: it should hold one mapping (see `deckgen new`)"),
     ("comments only", {S: "# nothing\n"}, f"{SP}: file is empty"),
     ("a list", {S: "- a\n- b\n"}, f"{SP}: file holds a list, not a mapping of keys to values"),
-    ("two documents", {S: scenario() + "---\nid: x\n"}, f"{SP}:26: YAML syntax error: but found another document; the file holds several YAML documents (---): keep one"),
-    ("not utf-8", {S: scenario().replace("Twenty", "Tw\u00e9nty").encode("latin-1")}, f"{SP}:7: file is not UTF-8: save it as UTF-8"),
+    (
+        "two documents",
+        {S: scenario() + "---\nid: x\n"},
+        f"{SP}:26: YAML syntax error: but found another document; the file holds several YAML documents (---): keep one",
+    ),
+    (
+        "not utf-8",
+        {S: scenario().replace("Twenty", "Tw\u00e9nty").encode("latin-1")},
+        f"{SP}:7: file is not UTF-8: save it as UTF-8",
+    ),
     ("binary", {S: b"\x89PNG\r\n\x1a\n\x00\x00"}, f"{SP}: file is binary, not YAML text"),
     ("too large", {S: scenario() + "#" * (256 * 1024) + "\n"}, f"{SP}: file is 262,"),
-    ("python tag", {S: replace("title: Consumer lag explodes after a deploy", "title: !!python/object/apply:os.system ['echo pwned']")}, f"{SP}:2: YAML tag !!python/object/apply:os.system is not allowed here"),
-    ("custom tag", {S: replace("difficulty: medium", "difficulty: !lvl medium")}, f"{SP}:5: YAML tag !lvl is not allowed"),
-    ("anchor", {S: replace("title: Consumer", "title: &t Consumer")}, f"{SP}:2: YAML anchor &t is not allowed: write the value out"),
-    ("alias bomb", {S: "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"}, f"{SP}:1: YAML anchor &a is not allowed: write the value out"),
-    ("bullet starts with [[", {S: replace("    - 'Raise [[max.poll.interval.ms]] above the worst batch time'", "    - [[max.poll.interval.ms]] above the worst batch time")}, f"{SP}:17: YAML syntax error: "),
-    ("bullet is a flow list", {S: replace("    - 'Raise [[max.poll.interval.ms]] above the worst batch time'", "    - [[max.poll.interval.ms]]")}, f"{SP}:17: answer.preventive[1]: expected text, got a list: text that starts with [ must be quoted ('[[phrase]] rest')"),
-    ("bullet with colon", {S: replace("    - Roll back the release", "    - Roll back: the release")}, f"{SP}:15: answer.immediate[2]: expected text, got a mapping: text holding ': ' must be quoted ('key: value')"),
-    ("unquoted no", {S: replace("  - consumer group rebalancing", "  - no")}, f"{SP}:10: concepts[1]: expected text, got true/false: YAML reads unquoted yes/no/on/off/true/false as true/false; put the text in quotes"),
-    ("double-quoted backslash", {S: replace("    - Roll back the release", '    - "[[a \\| b]]"')}, f"{SP}:15: YAML syntax error: found unknown escape character; inside double quotes a backslash starts an escape"),
+    (
+        "python tag",
+        {
+            S: replace(
+                "title: Consumer lag explodes after a deploy", "title: !!python/object/apply:os.system ['echo pwned']"
+            )
+        },
+        f"{SP}:2: YAML tag !!python/object/apply:os.system is not allowed here",
+    ),
+    (
+        "custom tag",
+        {S: replace("difficulty: medium", "difficulty: !lvl medium")},
+        f"{SP}:5: YAML tag !lvl is not allowed",
+    ),
+    (
+        "anchor",
+        {S: replace("title: Consumer", "title: &t Consumer")},
+        f"{SP}:2: YAML anchor &t is not allowed: write the value out",
+    ),
+    (
+        "alias bomb",
+        {
+            S: "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        },
+        f"{SP}:1: YAML anchor &a is not allowed: write the value out",
+    ),
+    (
+        "bullet starts with [[",
+        {
+            S: replace(
+                "    - 'Raise [[max.poll.interval.ms]] above the worst batch time'",
+                "    - [[max.poll.interval.ms]] above the worst batch time",
+            )
+        },
+        f"{SP}:17: YAML syntax error: ",
+    ),
+    (
+        "bullet is a flow list",
+        {
+            S: replace(
+                "    - 'Raise [[max.poll.interval.ms]] above the worst batch time'", "    - [[max.poll.interval.ms]]"
+            )
+        },
+        f"{SP}:17: answer.preventive[1]: expected text, got a list: text that starts with [ must be quoted ('[[phrase]] rest')",
+    ),
+    (
+        "bullet with colon",
+        {S: replace("    - Roll back the release", "    - Roll back: the release")},
+        f"{SP}:15: answer.immediate[2]: expected text, got a mapping: text holding ': ' must be quoted ('key: value')",
+    ),
+    (
+        "unquoted no",
+        {S: replace("  - consumer group rebalancing", "  - no")},
+        f"{SP}:10: concepts[1]: expected text, got true/false: YAML reads unquoted yes/no/on/off/true/false as true/false; put the text in quotes",
+    ),
+    (
+        "double-quoted backslash",
+        {S: replace("    - Roll back the release", '    - "[[a \\| b]]"')},
+        f"{SP}:15: YAML syntax error: found unknown escape character; inside double quotes a backslash starts an escape",
+    ),
     # --- schema ---
-    ("unknown key", {S: replace("follow_ups:", "follow-ups:")}, f"{SP}:24: follow-ups: unknown key `follow-ups`: did you mean `follow_ups`?"),
-    ("unknown answer key", {S: replace("  preventive:", "  prevent:")}, f"{SP}:16: answer.prevent: unknown key `prevent`: did you mean `preventive`?"),
+    (
+        "unknown key",
+        {S: replace("follow_ups:", "follow-ups:")},
+        f"{SP}:24: follow-ups: unknown key `follow-ups`: did you mean `follow_ups`?",
+    ),
+    (
+        "unknown answer key",
+        {S: replace("  preventive:", "  prevent:")},
+        f"{SP}:16: answer.prevent: unknown key `prevent`: did you mean `preventive`?",
+    ),
     ("missing title", {S: drop("title")}, f"{SP}:1: missing required key `title`"),
-    ("missing answer section", {S: replace("  communication:\n    - 'Tell the [[order-tracking team]] ETA 30 minutes, next update 15:00'\n", "")}, f"{SP}:13: answer: missing required key `communication`"),
-    ("empty answer section", {S: replace("  communication:\n    - 'Tell the [[order-tracking team]] ETA 30 minutes, next update 15:00'\n", "  communication: []\n")}, f"{SP}:18: answer.communication: has 0 items; at least 1 allowed"),
-    ("bad difficulty", {S: scenario(difficulty="extreme")}, f"{SP}:5: difficulty: 'extreme' is not one of easy | medium | hard"),
-    ("one concept", {S: replace("  - max.poll.interval.ms\n", "")}, f"{SP}:10: concepts: has 1 item; at least 2 allowed"),
-    ("four buckets", {S: replace("buckets: [streaming, batch-spark]", "buckets: [streaming, batch-spark, a, b]")}, f"{SP}:4: buckets: has 4 items; at most 3 allowed"),
-    ("bad id form", {S: replace("id: kafka-lag-after-deploy", "id: Kafka_Lag")}, f"{SP}:1: id: 'Kafka_Lag' is not valid: expected lower-case letters, digits and single hyphens"),
-    ("title is a number", {S: replace("title: Consumer lag explodes after a deploy", "title: 42")}, f"{SP}:2: title: expected text, got a number"),
+    (
+        "missing answer section",
+        {
+            S: replace(
+                "  communication:\n    - 'Tell the [[order-tracking team]] ETA 30 minutes, next update 15:00'\n", ""
+            )
+        },
+        f"{SP}:13: answer: missing required key `communication`",
+    ),
+    (
+        "empty answer section",
+        {
+            S: replace(
+                "  communication:\n    - 'Tell the [[order-tracking team]] ETA 30 minutes, next update 15:00'\n",
+                "  communication: []\n",
+            )
+        },
+        f"{SP}:18: answer.communication: has 0 items; at least 1 allowed",
+    ),
+    (
+        "bad difficulty",
+        {S: scenario(difficulty="extreme")},
+        f"{SP}:5: difficulty: 'extreme' is not one of easy | medium | hard",
+    ),
+    (
+        "one concept",
+        {S: replace("  - max.poll.interval.ms\n", "")},
+        f"{SP}:10: concepts: has 1 item; at least 2 allowed",
+    ),
+    (
+        "four buckets",
+        {S: replace("buckets: [streaming, batch-spark]", "buckets: [streaming, batch-spark, a, b]")},
+        f"{SP}:4: buckets: has 4 items; at most 3 allowed",
+    ),
+    (
+        "bad id form",
+        {S: replace("id: kafka-lag-after-deploy", "id: Kafka_Lag")},
+        f"{SP}:1: id: 'Kafka_Lag' is not valid: expected lower-case letters, digits and single hyphens",
+    ),
+    (
+        "title is a number",
+        {S: replace("title: Consumer lag explodes after a deploy", "title: 42")},
+        f"{SP}:2: title: expected text, got a number",
+    ),
     ("added is a float", {S: scenario(added="1.0")}, f"{SP}:26: added: expected text, got a number"),
-    ("added malformed", {S: scenario(added="'1.0'")}, f"{SP}:26: added: '1.0' is not valid: expected a version MAJOR.MINOR.PATCH"),
-    ("situation null", {S: replace("situation: |\n  Twenty", "situation:\nxx: |\n  Twenty")}, f"{SP}:6: situation: expected text, got nothing: write the text after the key, or remove the key"),
+    (
+        "added malformed",
+        {S: scenario(added="'1.0'")},
+        f"{SP}:26: added: '1.0' is not valid: expected a version MAJOR.MINOR.PATCH",
+    ),
+    (
+        "situation null",
+        {S: replace("situation: |\n  Twenty", "situation:\nxx: |\n  Twenty")},
+        f"{SP}:6: situation: expected text, got nothing: write the text after the key, or remove the key",
+    ),
     # --- meaning ---
-    ("id != file", {S: replace("id: kafka-lag-after-deploy", "id: kafka-lag")}, f"{SP}:1: id: `kafka-lag` must equal the file name `kafka-lag-after-deploy`"),
-    ("duplicate id", {"scenarios/pipeline-failures/kafka-lag-after-deploy.yaml": scenario(category="pipeline-failures")}, "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml:1: id: `kafka-lag-after-deploy` is already used by scenarios/pipeline-failures/kafka-lag-after-deploy.yaml"),
-    ("category != folder", {S: replace("category: streaming-kafka", "category: pipeline-failures")}, f"{SP}:3: category: `pipeline-failures` does not match the folder `streaming-kafka`"),
-    ("unknown category", {"scenarios/streaming/x-y.yaml": scenario("x-y", category="streaming")}, "scenarios/streaming/x-y.yaml:3: category: `streaming` is not in deck.yaml: did you mean `streaming-kafka`?"),
-    ("unknown bucket", {S: replace("buckets: [streaming, batch-spark]", "buckets: [streeming]")}, f"{SP}:4: buckets[1]: `streeming` is not a bucket in deck.yaml: did you mean `streaming`?"),
-    ("unclosed marker", {S: replace("[[rebalance loop|symptom]]", "[[rebalance loop")}, f"{SP}:14: answer.immediate[1]: unclosed [[ marker: close it with ]]"),
-    ("empty marker", {S: replace("[[rebalance loop|symptom]]", "[[ ]]")}, f"{SP}:14: answer.immediate[1]: empty [[ ]] marker"),
-    ("nested marker", {S: replace("[[rebalance loop|symptom]]", "[[a [[b]] c]]")}, f"{SP}:14: answer.immediate[1]: a [[ marker inside another one: markers cannot nest"),
-    ("stray closer", {S: replace("[[rebalance loop|symptom]]", "rebalance loop]]")}, f"{SP}:14: answer.immediate[1]: ]] without an opening [["),
-    ("unknown lexer", {S: scenario(code="{lang: klingon, source: x}")}, f"{SP}:26: code.lang: `klingon` is not a Pygments language"),
+    (
+        "id != file",
+        {S: replace("id: kafka-lag-after-deploy", "id: kafka-lag")},
+        f"{SP}:1: id: `kafka-lag` must equal the file name `kafka-lag-after-deploy`",
+    ),
+    (
+        "duplicate id",
+        {"scenarios/pipeline-failures/kafka-lag-after-deploy.yaml": scenario(category="pipeline-failures")},
+        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml:1: id: `kafka-lag-after-deploy` is already used by scenarios/pipeline-failures/kafka-lag-after-deploy.yaml",
+    ),
+    (
+        "category != folder",
+        {S: replace("category: streaming-kafka", "category: pipeline-failures")},
+        f"{SP}:3: category: `pipeline-failures` does not match the folder `streaming-kafka`",
+    ),
+    (
+        "unknown category",
+        {"scenarios/streaming/x-y.yaml": scenario("x-y", category="streaming")},
+        "scenarios/streaming/x-y.yaml:3: category: `streaming` is not in deck.yaml: did you mean `streaming-kafka`?",
+    ),
+    (
+        "unknown bucket",
+        {S: replace("buckets: [streaming, batch-spark]", "buckets: [streeming]")},
+        f"{SP}:4: buckets[1]: `streeming` is not a bucket in deck.yaml: did you mean `streaming`?",
+    ),
+    (
+        "unclosed marker",
+        {S: replace("[[rebalance loop|symptom]]", "[[rebalance loop")},
+        f"{SP}:14: answer.immediate[1]: unclosed [[ marker: close it with ]]",
+    ),
+    (
+        "empty marker",
+        {S: replace("[[rebalance loop|symptom]]", "[[ ]]")},
+        f"{SP}:14: answer.immediate[1]: empty [[ ]] marker",
+    ),
+    (
+        "nested marker",
+        {S: replace("[[rebalance loop|symptom]]", "[[a [[b]] c]]")},
+        f"{SP}:14: answer.immediate[1]: a [[ marker inside another one: markers cannot nest",
+    ),
+    (
+        "stray closer",
+        {S: replace("[[rebalance loop|symptom]]", "rebalance loop]]")},
+        f"{SP}:14: answer.immediate[1]: ]] without an opening [[",
+    ),
+    (
+        "unknown lexer",
+        {S: scenario(code="{lang: klingon, source: x}")},
+        f"{SP}:26: code.lang: `klingon` is not a Pygments language",
+    ),
     ("media missing", {S: scenario(media="[nope.png]")}, f"{SP}:26: media[1]: `nope.png` is not in"),
-    ("media traversal", {S: scenario(media="['../secret.png']")}, f"{SP}:26: media[1]: '../secret.png' is not valid: expected a file name directly in media/"),
+    (
+        "media traversal",
+        {S: scenario(media="['../secret.png']")},
+        f"{SP}:26: media[1]: '../secret.png' is not valid: expected a file name directly in media/",
+    ),
     ("media absolute", {S: scenario(media="['/etc/passwd']")}, f"{SP}:26: media[1]: '/etc/passwd' is not valid"),
     ("media wrong type", {S: scenario(media="[clip.mp4]")}, f"{SP}:26: media[1]: 'clip.mp4' is not valid"),
-    ("media lies", {S: scenario(media="[fake.png]"), "media/fake.png": b"GIF89a not a png"}, f"{SP}:26: media[1]: `fake.png` is not a PNG image, whatever its name says"),
-    ("media too big", {S: scenario(media="[big.png]"), "media/big.png": PNG + b"\x00" * (2 * 1024 * 1024)}, f"{SP}:26: media[1]: `big.png` is 2,097,176 bytes; the limit is 2,097,152 (2 MiB)"),
-    ("yml extension", {"scenarios/streaming-kafka/other.yml": scenario("other")}, "scenarios/streaming-kafka/other.yml: not a scenario file: rename it to other.yaml"),
+    (
+        "media lies",
+        {S: scenario(media="[fake.png]"), "media/fake.png": b"GIF89a not a png"},
+        f"{SP}:26: media[1]: `fake.png` is not a PNG image, whatever its name says",
+    ),
+    (
+        "media too big",
+        {S: scenario(media="[big.png]"), "media/big.png": PNG + b"\x00" * (2 * 1024 * 1024)},
+        f"{SP}:26: media[1]: `big.png` is 2,097,176 bytes; the limit is 2,097,152 (2 MiB)",
+    ),
+    (
+        "yml extension",
+        {"scenarios/streaming-kafka/other.yml": scenario("other")},
+        "scenarios/streaming-kafka/other.yml: not a scenario file: rename it to other.yaml",
+    ),
     # --- deck.yaml ---
     ("deck missing", {"scenarios/deck.yaml": None}, "scenarios/deck.yaml: deck.yaml is missing"),
-    ("deck bad version", {"scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.0")}, "scenarios/deck.yaml:3: version: expected text, got a number"),
-    ("deck bad date", {"scenarios/deck.yaml": DECK_YAML.replace("released: 2026-01-10", "released: 2026-02-30")}, "scenarios/deck.yaml:4: released: 2026-02-30 is not a real date"),
-    ("deck duplicate category", {"scenarios/deck.yaml": DECK_YAML.replace("slug: pipeline-failures", "slug: streaming-kafka")}, "scenarios/deck.yaml:11: categories[2].slug: `streaming-kafka` is already used by categories[1]"),
-    ("deck no buckets", {"scenarios/deck.yaml": DECK_YAML[: DECK_YAML.index("buckets:")] + "buckets: []\n"}, "scenarios/deck.yaml:14: buckets: has 0 items; at least 1 allowed"),
+    (
+        "deck bad version",
+        {"scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.0")},
+        "scenarios/deck.yaml:3: version: expected text, got a number",
+    ),
+    (
+        "deck bad date",
+        {"scenarios/deck.yaml": DECK_YAML.replace("released: 2026-01-10", "released: 2026-02-30")},
+        "scenarios/deck.yaml:4: released: 2026-02-30 is not a real date",
+    ),
+    (
+        "deck duplicate category",
+        {"scenarios/deck.yaml": DECK_YAML.replace("slug: pipeline-failures", "slug: streaming-kafka")},
+        "scenarios/deck.yaml:11: categories[2].slug: `streaming-kafka` is already used by categories[1]",
+    ),
+    (
+        "deck no buckets",
+        {"scenarios/deck.yaml": DECK_YAML[: DECK_YAML.index("buckets:")] + "buckets: []\n"},
+        "scenarios/deck.yaml:14: buckets: has 0 items; at least 1 allowed",
+    ),
 ]
 
 
@@ -125,10 +317,15 @@ def test_bad_input_is_reported_and_nothing_is_written(tmp_path, monkeypatch, run
 
 
 def test_every_problem_in_one_run(tmp_path, monkeypatch, runner):
-    small_tree(tmp_path, **{
-        S: replace("difficulty: medium", "difficulty: extreme"),
-        "scenarios/pipeline-failures/gzip-one-task.yaml": scenario("gzip-one-task", "pipeline-failures").replace("follow_ups:", "folow_ups:"),
-    })
+    small_tree(
+        tmp_path,
+        **{
+            S: replace("difficulty: medium", "difficulty: extreme"),
+            "scenarios/pipeline-failures/gzip-one-task.yaml": scenario("gzip-one-task", "pipeline-failures").replace(
+                "follow_ups:", "folow_ups:"
+            ),
+        },
+    )
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, ["validate"])
     assert result.exit_code == 1
@@ -146,7 +343,10 @@ def test_symlink_out_of_media_is_refused(tmp_path, monkeypatch, runner):
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, ["build"])
     assert result.exit_code == 1
-    assert f"{SP}:26: media[1]: `link.png` is a link that leads out of media/: copy the file in instead" in result.output.splitlines()
+    assert (
+        f"{SP}:26: media[1]: `link.png` is a link that leads out of media/: copy the file in instead"
+        in result.output.splitlines()
+    )
     assert not (tmp_path / "build").exists()
 
 
@@ -173,7 +373,14 @@ def test_usage_errors_exit_2(tmp_path, monkeypatch, runner):
 # -- schema: every required field missing in turn, every wrong type --------------------------
 
 REQUIRED = {  # key -> (line of the mapping that should hold it, shown path prefix)
-    "id": 1, "title": 1, "category": 1, "buckets": 1, "difficulty": 1, "situation": 1, "concepts": 1, "answer": 1,
+    "id": 1,
+    "title": 1,
+    "category": 1,
+    "buckets": 1,
+    "difficulty": 1,
+    "situation": 1,
+    "concepts": 1,
+    "answer": 1,
 }
 
 
@@ -207,16 +414,30 @@ WRONG_TYPES = [
     ("buckets: [streaming, batch-spark]", "buckets: streaming", "4: buckets: expected a list, got plain text"),
     ("buckets: [streaming, batch-spark]", "buckets: [streaming, 3]", "4: buckets[2]: expected text, got a number"),
     ("difficulty: medium", "difficulty: 2", "5: difficulty: 2 is not one of easy | medium | hard"),
-    ("concepts:\n  - consumer group rebalancing\n  - max.poll.interval.ms", "concepts: rebalancing", "9: concepts: expected a list, got plain text"),
+    (
+        "concepts:\n  - consumer group rebalancing\n  - max.poll.interval.ms",
+        "concepts: rebalancing",
+        "9: concepts: expected a list, got plain text",
+    ),
     ("answer:\n", "answer: now\nx:\n", "12: answer: expected a mapping, got plain text"),
     ("  immediate:\n", "  immediate: do it\n  x:\n", "13: answer.immediate: expected a list, got plain text"),
-    ("pitfalls:\n  - Adding partitions mid-incident", "pitfalls: Adding partitions", "22: pitfalls: expected a list, got plain text"),
-    ("follow_ups:\n  - What changes with cooperative rebalancing?", "follow_ups: {q: a}", "24: follow_ups: expected a list, got a mapping"),
+    (
+        "pitfalls:\n  - Adding partitions mid-incident",
+        "pitfalls: Adding partitions",
+        "22: pitfalls: expected a list, got plain text",
+    ),
+    (
+        "follow_ups:\n  - What changes with cooperative rebalancing?",
+        "follow_ups: {q: a}",
+        "24: follow_ups: expected a list, got a mapping",
+    ),
     ("why: |\n  Lag is a symptom; **rebalances** are the cause.", "why: [a]", "20: why: expected text, got a list"),
 ]
 
 
-@pytest.mark.parametrize("old,new,expected", WRONG_TYPES, ids=[w[2].split(":")[1].strip() + "-" + str(i) for i, w in enumerate(WRONG_TYPES)])
+@pytest.mark.parametrize(
+    "old,new,expected", WRONG_TYPES, ids=[w[2].split(":")[1].strip() + "-" + str(i) for i, w in enumerate(WRONG_TYPES)]
+)
 def test_each_wrong_type(tmp_path, monkeypatch, runner, old, new, expected):
     small_tree(tmp_path, **{S: replace(old, new)})
     monkeypatch.chdir(tmp_path)
@@ -225,14 +446,17 @@ def test_each_wrong_type(tmp_path, monkeypatch, runner, old, new, expected):
     assert any(line.startswith(f"{SP}:{expected}") for line in result.output.splitlines()), result.output
 
 
-@pytest.mark.parametrize("optional,value,expected", [
-    ("code", "x", "26: code: expected a mapping, got plain text"),
-    ("code", "{lang: sql}", "26: code: missing required key `source`"),
-    ("media", "cat.png", "26: media: expected a list, got plain text"),
-    ("story", "[a]", "26: story: expected text, got a list"),
-    ("covers", "[Lag explosion, nope]", "26: covers[2]: `nope` is not a typical scenario or concept in deck.yaml"),
-    ("added", "yesterday", "26: added: 'yesterday' is not valid: expected a version MAJOR.MINOR.PATCH"),
-])
+@pytest.mark.parametrize(
+    "optional,value,expected",
+    [
+        ("code", "x", "26: code: expected a mapping, got plain text"),
+        ("code", "{lang: sql}", "26: code: missing required key `source`"),
+        ("media", "cat.png", "26: media: expected a list, got plain text"),
+        ("story", "[a]", "26: story: expected text, got a list"),
+        ("covers", "[Lag explosion, nope]", "26: covers[2]: `nope` is not a typical scenario or concept in deck.yaml"),
+        ("added", "yesterday", "26: added: 'yesterday' is not valid: expected a version MAJOR.MINOR.PATCH"),
+    ],
+)
 def test_optional_fields_are_checked_too(tmp_path, monkeypatch, runner, optional, value, expected):
     small_tree(tmp_path, **{S: scenario(**{optional: value})})
     monkeypatch.chdir(tmp_path)
@@ -246,14 +470,20 @@ def test_unquoted_yaml_booleans(tmp_path, monkeypatch, runner, word):
     small_tree(tmp_path, **{S: replace("    - Roll back the release", f"    - {word}")})
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, ["validate"])
-    assert f"{SP}:15: answer.immediate[2]: expected text, got true/false: YAML reads unquoted yes/no/on/off/true/false as true/false; put the text in quotes" in result.output.splitlines()
+    assert (
+        f"{SP}:15: answer.immediate[2]: expected text, got true/false: YAML reads unquoted yes/no/on/off/true/false as true/false; put the text in quotes"
+        in result.output.splitlines()
+    )
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("22-11-2026", "released: '22-11-2026' is not valid: expected a date YYYY-MM-DD"),
-    ("2026-13-01", "released: 2026-13-01 is not a real date"),
-    ("tomorrow", "released: 'tomorrow' is not valid: expected a date YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("22-11-2026", "released: '22-11-2026' is not valid: expected a date YYYY-MM-DD"),
+        ("2026-13-01", "released: 2026-13-01 is not a real date"),
+        ("tomorrow", "released: 'tomorrow' is not valid: expected a date YYYY-MM-DD"),
+    ],
+)
 def test_invalid_dates(tmp_path, monkeypatch, runner, value, expected):
     small_tree(tmp_path, **{"scenarios/deck.yaml": DECK_YAML.replace("released: 2026-01-10", f"released: {value}")})
     monkeypatch.chdir(tmp_path)
@@ -267,4 +497,7 @@ def test_markdown_that_would_take_seconds_is_refused(tmp_path, monkeypatch, runn
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, ["validate"])
     assert result.exit_code == 1
-    assert f"{SP}:20: why: holds 400 '[' characters; the limit is 300 (Markdown slows down badly past it): move data into `code`" in result.output.splitlines()
+    assert (
+        f"{SP}:20: why: holds 400 '[' characters; the limit is 300 (Markdown slows down badly past it): move data into `code`"
+        in result.output.splitlines()
+    )

@@ -37,9 +37,18 @@ def start_chromium(width: int = PHONE[0], height: int = PHONE[1], scale: float =
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="deckgen-chromium-")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.profile_dir = profile
@@ -48,8 +57,10 @@ def start_chromium(width: int = PHONE[0], height: int = PHONE[1], scale: float =
 
 
 def resize(driver, width: int, height: int, scale: float = 1, mobile: bool = True) -> None:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile},
+    )
 
 
 def stop_chromium(driver) -> None:
@@ -83,17 +94,23 @@ def browser():
 def wide_scenario() -> str:
     """Everything that pushes a phone layout sideways: long URLs, words, tables, code, images."""
     long_url = "https://example.com/" + "/".join(["a-very-long-path-segment"] * 8) + "/index.html"
-    text = scenario("wide-content", media="[wide.svg]").replace(
-        "why: |\n",
-        f"why: |\n  See {long_url}\n\n"
-        "  | column one | column two | column three | column four | column five |\n"
-        "  |---|---|---|---|---|\n"
-        "  | spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes | 256MB | another_long_value | x | y |\n\n"
-        "  ```python\n  df = spark.read.parquet('s3://bucket/" + "/".join(["year=2024"] * 8) + "/part-0.parquet')\n  ```\n\n",
-    ).replace(
-        "    - Roll back the release\n",
-        "    - 'Set `spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes` to "
-        "[[AVeryLongIdentifierWithoutAnyBreakOpportunityWhatsoever|value]]'\n",
+    text = (
+        scenario("wide-content", media="[wide.svg]")
+        .replace(
+            "why: |\n",
+            f"why: |\n  See {long_url}\n\n"
+            "  | column one | column two | column three | column four | column five |\n"
+            "  |---|---|---|---|---|\n"
+            "  | spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes | 256MB | another_long_value | x | y |\n\n"
+            "  ```python\n  df = spark.read.parquet('s3://bucket/"
+            + "/".join(["year=2024"] * 8)
+            + "/part-0.parquet')\n  ```\n\n",
+        )
+        .replace(
+            "    - Roll back the release\n",
+            "    - 'Set `spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes` to "
+            "[[AVeryLongIdentifierWithoutAnyBreakOpportunityWhatsoever|value]]'\n",
+        )
     )
     sql = "SELECT customer_id, SUM(amount) OVER (PARTITION BY customer_id ORDER BY created_at ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM orders"
     return text + f'code: {{lang: sql, source: "{sql}\\n"}}\n'
@@ -101,10 +118,13 @@ def wide_scenario() -> str:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    root = small_tree(tmp_path_factory.mktemp("tree"), **{
-        "scenarios/streaming-kafka/wide-content.yaml": wide_scenario(),
-        "media/wide.svg": SVG,
-    })
+    root = small_tree(
+        tmp_path_factory.mktemp("tree"),
+        **{
+            "scenarios/streaming-kafka/wide-content.yaml": wide_scenario(),
+            "media/wide.svg": SVG,
+        },
+    )
     return write_preview(load_project(root / "scenarios", root / "media"), root / "preview").index.parent
 
 
@@ -177,7 +197,7 @@ def _check_page(driver, page: Path) -> dict[str, dict]:
     """Load a note page in light mode, measure, flip the Night switch, measure the colours again."""
     driver.get(page.as_uri() + "?night=0")
     found = {"light": driver.execute_script(MEASURE, True)}
-    driver.execute_script('document.querySelector(\'[data-pv-toggle="night"]\').click()')  # the page's own handler
+    driver.execute_script("document.querySelector('[data-pv-toggle=\"night\"]').click()")  # the page's own handler
     found["night"] = driver.execute_script(MEASURE, False)  # colours change, layout does not
     assert "nightMode" in driver.find_element("css selector", ".card").get_attribute("class")
     for mode, m in found.items():
@@ -249,7 +269,10 @@ def test_night_switch_marks_cards_as_anki_does_and_phone_switch_narrows(browser,
         wide = browser.execute_script("return document.querySelector('.card').clientWidth")
         browser.find_element(By.CSS_SELECTOR, '[data-pv-toggle="night"]').click()
         assert all({"nightMode", "night_mode"} <= set(c.get_attribute("class").split()) for c in cards)
-        assert browser.execute_script("return getComputedStyle(document.querySelector('.card')).backgroundColor") == "rgb(30, 33, 36)"
+        assert (
+            browser.execute_script("return getComputedStyle(document.querySelector('.card')).backgroundColor")
+            == "rgb(30, 33, 36)"
+        )
         browser.find_element(By.CSS_SELECTOR, '[data-pv-toggle="phone"]').click()
         assert browser.execute_script("return document.querySelector('.card').clientWidth") == PHONE[0] < wide
         browser.get(page)  # both switches are remembered
@@ -270,7 +293,8 @@ def test_search_box_filters_the_index(browser, site):
 
     def shown() -> list[str]:
         return browser.execute_script(
-            "return Array.from(document.querySelectorAll('.pv-list li:not([hidden])')).map(li => li.dataset.key)")
+            "return Array.from(document.querySelectorAll('.pv-list li:not([hidden])')).map(li => li.dataset.key)"
+        )
 
     assert len(shown()) == 6
     assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
@@ -291,4 +315,10 @@ def test_search_box_filters_the_index(browser, site):
     assert shown() == ["late-events-window"]
     Select(browser.find_element(By.ID, "pv-difficulty")).select_by_value("")
     Select(browser.find_element(By.ID, "pv-bucket")).select_by_value("batch-spark")
-    assert shown() == ["bucket--batch-spark", "kafka-lag-after-deploy", "late-events-window", "wide-content", "gzip-one-task"]
+    assert shown() == [
+        "bucket--batch-spark",
+        "kafka-lag-after-deploy",
+        "late-events-window",
+        "wide-content",
+        "gzip-one-task",
+    ]

@@ -23,10 +23,20 @@ def project():
 
 def test_every_category_is_at_its_target(project):
     have = Counter(s.category for s in project.scenarios)
-    assert {c.slug: have[c.slug] for c in project.deck.categories} == {c.slug: c.target for c in project.deck.categories}
+    assert {c.slug: have[c.slug] for c in project.deck.categories} == {
+        c.slug: c.target for c in project.deck.categories
+    }
     assert [c.slug for c in project.deck.categories] == [
-        "pipeline-failures", "performance-latency", "streaming-kafka", "data-quality", "cloud-cost",
-        "orchestration", "schema-evolution", "backfills-recovery", "security-compliance", "stakeholders",
+        "pipeline-failures",
+        "performance-latency",
+        "streaming-kafka",
+        "data-quality",
+        "cloud-cost",
+        "orchestration",
+        "schema-evolution",
+        "backfills-recovery",
+        "security-compliance",
+        "stakeholders",
     ]
     assert len(project.deck.buckets) == 11
 
@@ -53,7 +63,15 @@ def test_bundled_deck_imports_into_anki(project, tmp_path, collection):
     apkg = build(project, BuildOptions(out_dir=tmp_path)).path
     log = import_apkg(collection, apkg)
     assert len(log.new) == 121
-    for quiet in ("updated", "duplicate", "conflicting", "first_field_match", "missing_notetype", "missing_deck", "empty_first_field"):
+    for quiet in (
+        "updated",
+        "duplicate",
+        "conflicting",
+        "first_field_match",
+        "missing_notetype",
+        "missing_deck",
+        "empty_first_field",
+    ):
         assert len(getattr(log, quiet)) == 0, quiet  # Anki had nothing to warn about
     assert len(collection.get_empty_cards().notes) == 0
     message, ok = collection.fix_integrity()

@@ -27,19 +27,25 @@ def test_warm_build_equals_cold_build_after_an_edit(tmp_path, monkeypatch):
     _build(root)
     assert (root / "build" / ".cache" / cache_mod.FILE_NAME).is_file()
     (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
-        scenario("late-events-window", difficulty="hard").replace("Roll back the release", "Roll back at once"))
+        scenario("late-events-window", difficulty="hard").replace("Roll back the release", "Roll back at once")
+    )
 
     parsed = []
     real = model.loader.parse_document
     monkeypatch.setattr(model.loader, "parse_document", lambda *a: parsed.append(a[2]) or real(*a))
     warm = _build(root)
-    assert parsed == [str(root / "scenarios/deck.yaml"), str(root / "scenarios/streaming-kafka/late-events-window.yaml")]
+    assert parsed == [
+        str(root / "scenarios/deck.yaml"),
+        str(root / "scenarios/streaming-kafka/late-events-window.yaml"),
+    ]
     cold = _build(root, out="cold", cache=False)
     assert _sha(warm) == _sha(cold)
 
 
 def test_peers_and_full_fields_are_cached_apart(tmp_path):
-    root = small_tree(tmp_path, **{"scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(story="'Paged at 3am.'")})
+    root = small_tree(
+        tmp_path, **{"scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(story="'Paged at 3am.'")}
+    )
     full = _build(root)
     peers = _build(root, for_peers=True)
     assert _sha(_build(root)) == _sha(full)
@@ -55,7 +61,10 @@ def test_a_damaged_cache_is_ignored(tmp_path):
 
 
 def test_invalid_input_leaves_no_cache_behind(tmp_path):
-    root = small_tree(tmp_path, **{"scenarios/streaming-kafka/late-events-window.yaml": scenario("late-events-window", difficulty="extreme")})
+    root = small_tree(
+        tmp_path,
+        **{"scenarios/streaming-kafka/late-events-window.yaml": scenario("late-events-window", difficulty="extreme")},
+    )
     with pytest.raises(DeckgenError):
         load_project(root / "scenarios", root / "media", cache_dir=root / "build" / ".cache")
     assert not (root / "build").exists()
@@ -87,8 +96,11 @@ def test_orphans_are_pruned_once_they_outnumber_live_entries(tmp_path):
         live = db.execute("select count(*) from entries").fetchone()[0]
         db.executemany("insert into entries values (?, ?)", ((f"sorphan{i}", b"x") for i in range(150)))
     (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
-        scenario("late-events-window", difficulty="hard").replace("Roll back", "Revert"))
-    (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(scenario("late-events-window", difficulty="hard"))
+        scenario("late-events-window", difficulty="hard").replace("Roll back", "Revert")
+    )
+    (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
+        scenario("late-events-window", difficulty="hard")
+    )
     assert _sha(_build(root)) == _sha(cold)
     with sqlite3.connect(db_path) as db:
         keys = [k for (k,) in db.execute("select key from entries")]

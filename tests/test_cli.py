@@ -50,7 +50,9 @@ def test_new_writes_a_skeleton_that_validates(tmp_path, monkeypatch):
     result = runner.invoke(main, ["new", "streaming-kafka", "broker-disk-full"])
     assert result.exit_code == 0 and result.output == "scenarios/streaming-kafka/broker-disk-full.yaml\n"
     text = (tmp_path / "scenarios/streaming-kafka/broker-disk-full.yaml").read_text()
-    assert text.startswith("# yaml-language-server: $schema=../../deckgen/schema/scenario.schema.json\nid: broker-disk-full\n")
+    assert text.startswith(
+        "# yaml-language-server: $schema=../../deckgen/schema/scenario.schema.json\nid: broker-disk-full\n"
+    )
     assert runner.invoke(main, ["validate"]).output == "ok: 4 scenarios, 2 categories, 2 buckets\n"
 
     again = runner.invoke(main, ["new", "streaming-kafka", "broker-disk-full"])

@@ -71,4 +71,6 @@ def test_tree_is_read_in_sorted_order_and_ignores_hidden_files(tmp_path):
 
 def test_missing_folder(tmp_path):
     tree = read_tree(tmp_path / "nope", "nope")
-    assert [str(p) for p in tree.problems] == ["nope: scenarios folder not found: pass --scenarios DIR or run in the repo root"]
+    assert [str(p) for p in tree.problems] == [
+        "nope: scenarios folder not found: pass --scenarios DIR or run in the repo root"
+    ]

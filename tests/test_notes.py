@@ -12,7 +12,16 @@ def test_note_type_names_fields_and_templates_are_frozen():
     template HTML freely; never these names.
     """
     assert notes.SCENARIO_MODEL_NAME == "deckgen Scenario"
-    assert notes.SCENARIO_FIELDS == ("Title", "Situation", "Text", "Back Extra", "Meta", "Scenario ID", "Spare 1", "Spare 2")
+    assert notes.SCENARIO_FIELDS == (
+        "Title",
+        "Situation",
+        "Text",
+        "Back Extra",
+        "Meta",
+        "Scenario ID",
+        "Spare 1",
+        "Spare 2",
+    )
     assert notes.BUCKET_MODEL_NAME == "deckgen Bucket"
     assert notes.BUCKET_FIELDS == ("Bucket", "Triggers", "Text", "Back Extra", "Spare 1", "Spare 2")
     for model in (notes.scenario_model(), notes.scenario_model("en_US"), notes.bucket_model()):
@@ -37,7 +46,10 @@ def test_guid_depends_on_slug_and_id_only():
 def test_templates_reference_only_existing_fields():
     import re
 
-    for model, fields in ((notes.scenario_model("en_US"), notes.SCENARIO_FIELDS), (notes.bucket_model(), notes.BUCKET_FIELDS)):
+    for model, fields in (
+        (notes.scenario_model("en_US"), notes.SCENARIO_FIELDS),
+        (notes.bucket_model(), notes.BUCKET_FIELDS),
+    ):
         for t in model.templates:
             for side in (t["qfmt"], t["afmt"]):
                 for ref in re.findall(r"\{\{([^}]+)\}\}", side):

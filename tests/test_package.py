@@ -37,7 +37,10 @@ def test_no_temporary_files_are_left(tmp_path, monkeypatch):
     small_tree(tmp_path)
     build(load_project(tmp_path / "scenarios", tmp_path / "media"), BuildOptions(out_dir=tmp_path / "b"))
     assert list(scratch.iterdir()) == []
-    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["test-deck-v1.0.0.apkg", "test-deck-v1.0.0.manifest.json"]
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        "test-deck-v1.0.0.apkg",
+        "test-deck-v1.0.0.manifest.json",
+    ]
 
 
 def test_write_atomic_replaces_whole_file(tmp_path):

@@ -32,4 +32,6 @@ def test_workers_report_problems_like_one_process(tmp_path, monkeypatch):
             load_project(root / "scenarios", root / "media")
         except Exception as exc:  # DeckgenError
             messages[jobs] = str(exc)
-    assert messages["1"] == messages["2"] and "difficulty: 'extreme' is not one of easy | medium | hard" in messages["1"]
+    assert (
+        messages["1"] == messages["2"] and "difficulty: 'extreme' is not one of easy | medium | hard" in messages["1"]
+    )

@@ -27,14 +27,17 @@ def tricky(id: str = "tricky-markup") -> str:
         "    - Ship it <b>now</b> · café “quoted” 😀\n",
     )
     text = text.replace("why: |\n", "why: |\n  | a | b |\n  |---|---|\n  | 1 | 2 |\n\n")
-    return text + 'code: {lang: python, source: "print(\'{{c1::not a cloze}}\')\\n"}\n'
+    return text + "code: {lang: python, source: \"print('{{c1::not a cloze}}')\\n\"}\n"
 
 
 def tricky_tree(root: Path) -> Path:
-    return small_tree(root, **{
-        "scenarios/streaming-kafka/tricky-markup.yaml": tricky(),
-        "media/wide.svg": SVG,
-    })
+    return small_tree(
+        root,
+        **{
+            "scenarios/streaming-kafka/tricky-markup.yaml": tricky(),
+            "media/wide.svg": SVG,
+        },
+    )
 
 
 def _normalise(fragment: str) -> str:
@@ -85,7 +88,9 @@ def test_filtered_peer_build_renders_as_anki_renders_it(tmp_path):
 def test_the_bundled_deck_renders_as_anki_renders_it(tmp_path):
     options = BuildOptions(out_dir=tmp_path / "build")
     project = load_project(REPO / "scenarios", REPO / "media")
-    assert _compare_with_anki(REPO, options, tmp_path / "anki") == 5 * len(project.scenarios) + 2 * len(project.deck.buckets)
+    assert _compare_with_anki(REPO, options, tmp_path / "anki") == 5 * len(project.scenarios) + 2 * len(
+        project.deck.buckets
+    )
 
 
 # Anki's own stock Cloze note type on field text we never generate: nesting, several
@@ -130,8 +135,12 @@ def test_search_index_lists_every_note_and_the_index_links_every_page(tmp_path):
     index = search_index(site.notes)
     assert [e["key"] for e in index] == [n.key for n in site.notes]
     assert {e["key"] for e in index} == {
-        "bucket--streaming", "bucket--batch-spark",
-        "kafka-lag-after-deploy", "late-events-window", "gzip-one-task", "tricky-markup",
+        "bucket--streaming",
+        "bucket--batch-spark",
+        "kafka-lag-after-deploy",
+        "late-events-window",
+        "gzip-one-task",
+        "tricky-markup",
     }
     tricky_entry = next(e for e in index if e["key"] == "tricky-markup")
     assert "rebalance loop" in tricky_entry["text"]  # hidden answers are searchable
@@ -147,13 +156,26 @@ def test_preview_is_offline_and_copies_media(tmp_path):
     result = write_preview(load_project(root / "scenarios", root / "media"), tmp_path / "out")
     assert result.index == tmp_path / "out" / "index.html" and result.notes == 6 and result.cards == 24
     files = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
-    assert files == sorted(["index.html", "notes/wide.svg"] + [f"notes/{k}.html" for k in (
-        "bucket--streaming", "bucket--batch-spark", "kafka-lag-after-deploy", "late-events-window",
-        "gzip-one-task", "tricky-markup")])
+    assert files == sorted(
+        ["index.html", "notes/wide.svg"]
+        + [
+            f"notes/{k}.html"
+            for k in (
+                "bucket--streaming",
+                "bucket--batch-spark",
+                "kafka-lag-after-deploy",
+                "late-events-window",
+                "gzip-one-task",
+                "tricky-markup",
+            )
+        ]
+    )
     assert (tmp_path / "out" / "notes" / "wide.svg").read_bytes() == SVG
     for path in (tmp_path / "out").rglob("*.html"):
         text = path.read_text("utf-8")
-        assert not re.search(r"""<(link|iframe|object|embed)\b|<script[^>]*\bsrc=|\bsrc=["']?(https?:)?//|@import|url\(""", text), path
+        assert not re.search(
+            r"""<(link|iframe|object|embed)\b|<script[^>]*\bsrc=|\bsrc=["']?(https?:)?//|@import|url\(""", text
+        ), path
     assert '<img src="wide.svg"' in (tmp_path / "out" / "notes" / "tricky-markup.html").read_text("utf-8")
 
 
@@ -174,8 +196,19 @@ def test_cli_preview_writes_and_opens(tmp_path, monkeypatch):
     opened = []
     monkeypatch.setattr("webbrowser.open", opened.append)
     out = tmp_path / "site"
-    result = CliRunner().invoke(main, ["preview", "--scenarios", str(root / "scenarios"), "--media", str(root / "media"),
-                                       "--out", str(out), "--open"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "preview",
+            "--scenarios",
+            str(root / "scenarios"),
+            "--media",
+            str(root / "media"),
+            "--out",
+            str(out),
+            "--open",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == str(out / "index.html")
     assert "5 notes, 19 cards" in result.output
@@ -186,7 +219,7 @@ def test_cli_preview_writes_and_opens(tmp_path, monkeypatch):
 
 ATTACKS = (
     '<script>alert(1)</script><img src=x onerror=alert(2)><iframe src="https://example.com"></iframe>'
-    '<object data=x></object><embed src=x><style>body{display:none}</style>'
+    "<object data=x></object><embed src=x><style>body{display:none}</style>"
     '<a href="JaVaScRiPt:alert(3)">a</a><a href="jav&#x09;ascript:alert(4)">b</a>'
     '<a href="data:text/html;base64,PHNjcmlwdD4=">c</a><p onclick="alert(5)">d</p>'
 )
@@ -205,6 +238,16 @@ def test_active_content_never_reaches_a_preview_page(tmp_path):
     benign = (out / "notes" / "kafka-lag-after-deploy.html").read_text()
     low = page.lower()
     assert low.count("<script") == benign.lower().count("<script")  # only the page's own switch script
-    for bad in ("onerror", "onclick=\"alert", "javascript:", "jav&#x09;ascript", "data:text/html", "<iframe", "<object", "<embed", "display:none}"):
+    for bad in (
+        "onerror",
+        'onclick="alert',
+        "javascript:",
+        "jav&#x09;ascript",
+        "data:text/html",
+        "<iframe",
+        "<object",
+        "<embed",
+        "display:none}",
+    ):
         assert bad not in low, bad
     assert "&lt;script&gt;</code> in code stays text" in page

@@ -18,20 +18,46 @@ from deckgen import BuildOptions, build, load_project
 from tests.conftest import import_apkg, new_collection, scenario, small_tree
 
 # Characters with no Markdown or HTML meaning on one line, plus Anki's own syntax.
-PLAIN = st.lists(
-    st.sampled_from(list("abcXYZ019 {}:|[]'\"/=.,;?%$@^~#") + ["é", "ß", "日本", "→", "😀", "::", "{{", "}}", "c1", "c9"]),
-    min_size=1, max_size=30,
-).map("".join).map(lambda s: re.sub(r"\s+", " ", s).strip()).filter(
-    lambda s: s and "[[" not in s and "]]" not in s and not s.endswith("\\") and not re.match(r"^[#=~\-+\d.]", s) and "[" not in s and "]" not in s
+PLAIN = (
+    st.lists(
+        st.sampled_from(
+            list("abcXYZ019 {}:|[]'\"/=.,;?%$@^~#") + ["é", "ß", "日本", "→", "😀", "::", "{{", "}}", "c1", "c9"]
+        ),
+        min_size=1,
+        max_size=30,
+    )
+    .map("".join)
+    .map(lambda s: re.sub(r"\s+", " ", s).strip())
+    .filter(
+        lambda s: (
+            s
+            and "[[" not in s
+            and "]]" not in s
+            and not s.endswith("\\")
+            and not re.match(r"^[#=~\-+\d.]", s)
+            and "[" not in s
+            and "]" not in s
+        )
+    )
 )
 # Anything at all inside a code span: shown literally.
-CODE = st.lists(
-    st.sampled_from(list("<>/&\"'=;:{}[]|*_\\ab1 ") + ["script", "[[", "]]", "{{c2::x}}", "<iframe>", "&amp;"]),
-    min_size=1, max_size=30,
-).map("".join).map(lambda s: s.strip()).filter(lambda s: s and "`" not in s)
+CODE = (
+    st.lists(
+        st.sampled_from(list("<>/&\"'=;:{}[]|*_\\ab1 ") + ["script", "[[", "]]", "{{c2::x}}", "<iframe>", "&amp;"]),
+        min_size=1,
+        max_size=30,
+    )
+    .map("".join)
+    .map(lambda s: s.strip())
+    .filter(lambda s: s and "`" not in s)
+)
 
-SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def _visible(fragment: str) -> str:

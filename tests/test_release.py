@@ -24,15 +24,25 @@ def _v1(root: Path) -> Path:
 
 def _v2(root: Path) -> Path:
     """Two scenarios edited, one added, one retired, version and date moved forward."""
-    tree = small_tree(root, **{
-        "scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.1.0").replace("2026-01-10", "2026-03-01"),
-        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace("Roll back the release", "Roll back release 2.31"),
-        "scenarios/streaming-kafka/late-events-window.yaml": scenario("late-events-window", difficulty="hard").replace(
-            "Lag is a symptom", "Lag is only a symptom"),
-        "scenarios/pipeline-failures/gzip-one-task.yaml": None,
-        "scenarios/pipeline-failures/skewed-join-key.yaml": scenario("skewed-join-key", "pipeline-failures", "hard"),
-        "scenarios/retired.yaml": "retired:\n  - id: gzip-one-task\n    version: 1.1.0\n    reason: merged into skewed-join-key\n",
-    })
+    tree = small_tree(
+        root,
+        **{
+            "scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.1.0").replace(
+                "2026-01-10", "2026-03-01"
+            ),
+            "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace(
+                "Roll back the release", "Roll back release 2.31"
+            ),
+            "scenarios/streaming-kafka/late-events-window.yaml": scenario(
+                "late-events-window", difficulty="hard"
+            ).replace("Lag is a symptom", "Lag is only a symptom"),
+            "scenarios/pipeline-failures/gzip-one-task.yaml": None,
+            "scenarios/pipeline-failures/skewed-join-key.yaml": scenario(
+                "skewed-join-key", "pipeline-failures", "hard"
+            ),
+            "scenarios/retired.yaml": "retired:\n  - id: gzip-one-task\n    version: 1.1.0\n    reason: merged into skewed-join-key\n",
+        },
+    )
     return tree
 
 
@@ -52,7 +62,13 @@ def test_manifest_records_identity_and_content(tmp_path):
     root = _v1(tmp_path)
     path = build(load_project(root / "scenarios", root / "media"), BuildOptions(out_dir=root / "build")).path
     m = json.loads((root / "build" / "test-deck-v1.0.0.manifest.json").read_text())
-    assert m["deck"] == {"slug": "test-deck", "title": "Test Deck: Scenarios", "version": "1.0.0", "released": "2026-01-10", "tag_root": "test-deck"}
+    assert m["deck"] == {
+        "slug": "test-deck",
+        "title": "Test Deck: Scenarios",
+        "version": "1.0.0",
+        "released": "2026-01-10",
+        "tag_root": "test-deck",
+    }
     assert m["apkg"] == {"file": "test-deck-v1.0.0.apkg", "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     assert m["builder"]["name"] == "deckgen"
     assert [t["name"] for t in m["note_types"]] == ["deckgen Scenario", "deckgen Bucket"]
@@ -71,8 +87,10 @@ def test_release_flow_diff_changelog_and_refusals(tmp_path):
     first = _release(v1)
     assert first.report is None
     assert sorted(p.name for p in first.files if p.suffix == ".apkg") == [
-        "test-deck-v1.0.0-peers.apkg", "test-deck-v1.0.0-pipeline-failures.apkg",
-        "test-deck-v1.0.0-streaming-kafka.apkg", "test-deck-v1.0.0.apkg",
+        "test-deck-v1.0.0-peers.apkg",
+        "test-deck-v1.0.0-pipeline-failures.apkg",
+        "test-deck-v1.0.0-streaming-kafka.apkg",
+        "test-deck-v1.0.0.apkg",
     ]
     assert "## 1.0.0 (2026-01-10)\n\n- First release: 3 scenarios in 2 categories." in (v1 / "CHANGELOG.md").read_text()
 
@@ -105,7 +123,9 @@ def test_release_flow_diff_changelog_and_refusals(tmp_path):
     before = {p: p.read_bytes() for p in second.files}
     again = _release(v2)
     assert {p: p.read_bytes() for p in again.files} == before
-    (v2 / "scenarios/streaming-kafka/late-events-window.yaml").write_text(scenario("late-events-window", difficulty="easy"))
+    (v2 / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
+        scenario("late-events-window", difficulty="easy")
+    )
     with pytest.raises(DeckgenError) as info:
         _release(v2)
     assert "exists with different content" in str(info.value)
@@ -123,10 +143,15 @@ def test_release_builds_are_byte_identical(tmp_path):
 def test_release_refuses_a_removal_without_retirement(tmp_path):
     v1 = _v1(tmp_path / "v1")
     _release(v1)
-    v2 = small_tree(tmp_path / "v2", **{
-        "scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.1.0").replace("2026-01-10", "2026-03-01"),
-        "scenarios/pipeline-failures/gzip-one-task.yaml": None,
-    })
+    v2 = small_tree(
+        tmp_path / "v2",
+        **{
+            "scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.1.0").replace(
+                "2026-01-10", "2026-03-01"
+            ),
+            "scenarios/pipeline-failures/gzip-one-task.yaml": None,
+        },
+    )
     _seed_release(v1, v2)
     with pytest.raises(DeckgenError) as info:
         _release(v2)
@@ -135,7 +160,10 @@ def test_release_refuses_a_removal_without_retirement(tmp_path):
 
 
 def test_retired_id_cannot_come_back(tmp_path):
-    root = small_tree(tmp_path, **{"scenarios/retired.yaml": "retired:\n  - id: gzip-one-task\n    version: 1.1.0\n    reason: merged\n"})
+    root = small_tree(
+        tmp_path,
+        **{"scenarios/retired.yaml": "retired:\n  - id: gzip-one-task\n    version: 1.1.0\n    reason: merged\n"},
+    )
     with pytest.raises(DeckgenError) as info:
         load_project(root / "scenarios", root / "media")
     assert str(info.value).endswith(
@@ -184,14 +212,19 @@ def test_diff_catches_note_type_rename(pair):
     old, new = pair
     new["note_types"][0]["fields"][1] = "Scenario"
     new["note_types"][0]["fingerprint"] = "changed"
-    assert any("note type `deckgen Scenario` changed its field or template names" in p for p in compare(old, new).problems)
+    assert any(
+        "note type `deckgen Scenario` changed its field or template names" in p for p in compare(old, new).problems
+    )
 
 
-@pytest.mark.parametrize("version,released,message", [
-    ("1.0.0", "2026-02-01", "the version did not move forward (1.0.0 -> 1.0.0)"),
-    ("1.1.0", "2026-01-10", "`released` did not move forward (2026-01-10 -> 2026-01-10)"),
-    ("0.9.0", "2026-01-09", "the version did not move forward (1.0.0 -> 0.9.0)"),
-])
+@pytest.mark.parametrize(
+    "version,released,message",
+    [
+        ("1.0.0", "2026-02-01", "the version did not move forward (1.0.0 -> 1.0.0)"),
+        ("1.1.0", "2026-01-10", "`released` did not move forward (2026-01-10 -> 2026-01-10)"),
+        ("0.9.0", "2026-01-09", "the version did not move forward (1.0.0 -> 0.9.0)"),
+    ],
+)
 def test_diff_catches_content_change_without_moving_forward(pair, version, released, message):
     old, new = pair
     new["deck"]["version"], new["deck"]["released"] = version, released
@@ -287,6 +320,8 @@ def test_diff_of_packages_uses_the_manifests_beside_them(tmp_path):
     v2 = _v2(tmp_path / "v2")
     _seed_release(v1, v2)
     _release(v2)
-    result = CliRunner().invoke(main, ["diff", str(v1 / "build/test-deck-v1.0.0.apkg"), str(v2 / "build/test-deck-v1.1.0.apkg")])
+    result = CliRunner().invoke(
+        main, ["diff", str(v1 / "build/test-deck-v1.0.0.apkg"), str(v2 / "build/test-deck-v1.1.0.apkg")]
+    )
     assert result.exit_code == 0
     assert "  - gzip-one-task  (merged into skewed-join-key)" in result.output

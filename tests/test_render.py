@@ -12,30 +12,36 @@ def r():
     return Renderer()
 
 
-@pytest.mark.parametrize("text,parts", [
-    ("plain", ["plain"]),
-    ("a [[b]] c", ["a ", Marker("b", None), " c"]),
-    ("[[b|hint]]", [Marker("b", "hint")]),
-    ("[[a \\| b|c]]", [Marker("a | b", "c")]),
-    ("[[{{ ds \\| ds_nodash }}]]", [Marker("{{ ds | ds_nodash }}", None)]),
-    ("`df[['a']]` then [[x]]", ["`df[['a']]` then ", Marker("x", None)]),
-    ("``a ` [[b]]`` [[c]]", ["``a ` [[b]]`` ", Marker("c", None)]),
-    ("[[`cfg]]x`|k]]", [Marker("`cfg]]x`", "k")]),
-    ("\\[[not a marker", ["\\[[not a marker"]),
-    ("[[a|]]", [Marker("a", None)]),
-    ("`unclosed [[x]]", ["`unclosed ", Marker("x", None)]),
-])
+@pytest.mark.parametrize(
+    "text,parts",
+    [
+        ("plain", ["plain"]),
+        ("a [[b]] c", ["a ", Marker("b", None), " c"]),
+        ("[[b|hint]]", [Marker("b", "hint")]),
+        ("[[a \\| b|c]]", [Marker("a | b", "c")]),
+        ("[[{{ ds \\| ds_nodash }}]]", [Marker("{{ ds | ds_nodash }}", None)]),
+        ("`df[['a']]` then [[x]]", ["`df[['a']]` then ", Marker("x", None)]),
+        ("``a ` [[b]]`` [[c]]", ["``a ` [[b]]`` ", Marker("c", None)]),
+        ("[[`cfg]]x`|k]]", [Marker("`cfg]]x`", "k")]),
+        ("\\[[not a marker", ["\\[[not a marker"]),
+        ("[[a|]]", [Marker("a", None)]),
+        ("`unclosed [[x]]", ["`unclosed ", Marker("x", None)]),
+    ],
+)
 def test_parse_markers(text, parts):
     assert parse_markers(text) == parts
 
 
-@pytest.mark.parametrize("text,message", [
-    ("[[open", "unclosed [[ marker"),
-    ("[[]]", "empty [[ ]] marker"),
-    ("[[ |hint]]", "empty [[ ]] marker"),
-    ("[[a [[b]] ]]", "markers cannot nest"),
-    ("close]] only", "]] without an opening [["),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("[[open", "unclosed [[ marker"),
+        ("[[]]", "empty [[ ]] marker"),
+        ("[[ |hint]]", "empty [[ ]] marker"),
+        ("[[a [[b]] ]]", "markers cannot nest"),
+        ("close]] only", "]] without an opening [["),
+    ],
+)
 def test_bad_markers(text, message):
     with pytest.raises(MarkerError) as info:
         parse_markers(text)
@@ -70,29 +76,46 @@ def test_cloze_helper_escapes_hint_html():
     assert cloze("x", 2, "<b>") == "{{c2::x::&lt;b&gt;}}"
 
 
-@pytest.mark.parametrize("attack", [
-    "<script>alert(1)</script>",
-    "<SCRIPT SRC=//evil/x.js></SCRIPT>",
-    "<img src=x onerror=alert(1)>",
-    '<a href="javascript:alert(1)">x</a>',
-    '<a href="JaVaScRiPt:alert(1)">x</a>',
-    '<a href="jav&#x09;ascript:alert(1)">x</a>',
-    '<a href="&#106;avascript:alert(1)">x</a>',
-    '<a href=" javascript:alert(1)">x</a>',
-    '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
-    "<iframe src=https://evil></iframe>",
-    "<object data=x></object>",
-    "<embed src=x>",
-    "<style>body{display:none}</style>",
-    '<div style="background:url(javascript:alert(1))">x</div>',
-    '<svg onload=alert(1)>',
-    '<p onclick="alert(1)">x</p>',
-    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
-])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "<script>alert(1)</script>",
+        "<SCRIPT SRC=//evil/x.js></SCRIPT>",
+        "<img src=x onerror=alert(1)>",
+        '<a href="javascript:alert(1)">x</a>',
+        '<a href="JaVaScRiPt:alert(1)">x</a>',
+        '<a href="jav&#x09;ascript:alert(1)">x</a>',
+        '<a href="&#106;avascript:alert(1)">x</a>',
+        '<a href=" javascript:alert(1)">x</a>',
+        '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
+        "<iframe src=https://evil></iframe>",
+        "<object data=x></object>",
+        "<embed src=x>",
+        "<style>body{display:none}</style>",
+        '<div style="background:url(javascript:alert(1))">x</div>',
+        "<svg onload=alert(1)>",
+        '<p onclick="alert(1)">x</p>',
+        '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+    ],
+)
 def test_sanitiser_removes_active_content(r, attack):
     for out in (r.block(attack), r.inline(attack), r.cloze_bullet(attack, 3)):
         low = out.lower()
-        for bad in ("<script", "javascript", "onerror", "onload", "onclick", "<iframe", "<object", "<embed", "<style", "style=", "data:", "<svg", "<math"):
+        for bad in (
+            "<script",
+            "javascript",
+            "onerror",
+            "onload",
+            "onclick",
+            "<iframe",
+            "<object",
+            "<embed",
+            "<style",
+            "style=",
+            "data:",
+            "<svg",
+            "<math",
+        ):
             assert bad not in low, (attack, out)
 
 
