@@ -14,9 +14,9 @@ import sqlite3
 import zlib
 from pathlib import Path
 
-from deckgen.model import Code, Scenario
+from deckgen.model import Code, Reference, Scenario
 
-FILE_NAME = "deckgen-cache-2.sqlite"  # the number changes whenever the entry format does
+FILE_NAME = "deckgen-cache-3.sqlite"  # the number changes whenever the entry format does
 
 
 class Cache:
@@ -87,6 +87,7 @@ class Cache:
             ):
                 s[name] = tuple(s[name])
             s["code"] = Code(**s["code"]) if s["code"] else None
+            s["references"] = tuple(Reference(**r) for r in s["references"])
             return Scenario(**s), data["id_line"]
         except (KeyError, TypeError):
             return None

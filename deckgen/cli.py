@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from deckgen import __version__, builder as api
+from deckgen import __version__
+from deckgen import builder as api
 from deckgen.errors import DeckgenError, Problem
 from deckgen.model import DIFFICULTIES
 from deckgen.stats import stats_report
@@ -137,16 +139,91 @@ def _build(project, out_dir, categories, difficulties, for_peers, tts):
         return api.build(project, options, advance)
 
 
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, github for pull-request annotations, json for tools.",
+)
+
+
+def _problems_out(problems, fmt: str) -> None:
+    """Validation problems in the chosen format, on stdout for github/json (tools read it), stderr for text."""
+    from deckgen.lint import github_line
+
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {"ok": False, "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in problems]},
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
+    elif fmt == "github":
+        for p in problems:
+            click.echo(github_line(p.path, p.line, p.message, "error"))
+    else:
+        click.echo("\n".join(str(p) for p in problems), err=True)
+
+
+def _load(scenarios_dir, media_dir, fmt: str):
+    try:
+        return api.load_project(scenarios_dir, media_dir)
+    except DeckgenError as exc:
+        if fmt == "text":
+            raise
+        _problems_out(exc.problems, fmt)
+        raise SystemExit(1) from None
+
+
 @main.command()
 @SCENARIOS
 @MEDIA
-def validate(scenarios_dir, media_dir) -> None:
+@FORMAT
+def validate(scenarios_dir, media_dir, fmt) -> None:
     """Check every file against the format; print each problem as path:line: message."""
-    project = api.load_project(scenarios_dir, media_dir)
+    project = _load(scenarios_dir, media_dir, fmt)
+    if fmt == "json":
+        click.echo(json.dumps({"ok": True, "problems": [], "scenarios": len(project.scenarios)}))
+        return
     click.echo(
         f"ok: {len(project.scenarios)} scenarios, {len(project.deck.categories)} categories, "
         f"{len(project.deck.buckets)} buckets"
     )
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@SCENARIOS
+@MEDIA
+@click.option("--select", metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (DG101,DG2).")
+@click.option("--ignore", metavar="CODES", help="Leave out these rules (codes or prefixes, comma-separated).")
+@FORMAT
+@click.option("--strict", is_flag=True, help="Exit 1 when any finding remains (CI); without it lint only advises.")
+def lint(files, scenarios_dir, media_dir, select, ignore, fmt, strict) -> None:
+    """Check the cards against the content standard: one line per finding, path:line: CODE message.
+
+    With FILES, only findings in those files are shown (the whole deck is still read).
+    """
+    from deckgen import lint as rules
+
+    try:
+        chosen = rules.parse_codes(select, "--select")
+        left_out = rules.parse_codes(ignore, "--ignore")
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        report = rules.lint(scenarios_dir, media_dir, chosen, left_out, tuple(files))
+    except DeckgenError as exc:
+        if fmt == "text":
+            raise
+        _problems_out(exc.problems, fmt)
+        raise SystemExit(1) from None
+    click.echo(rules.format_report(report, fmt))
+    if strict and report.findings:
+        raise SystemExit(1)
 
 
 @main.command()

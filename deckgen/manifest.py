@@ -18,7 +18,7 @@ from pathlib import Path
 
 from deckgen import __version__
 from deckgen.errors import DeckgenError, Problem
-from deckgen.notes import BUCKET_FIELDS, BUCKET_MODEL_NAME, SCENARIO_FIELDS, SCENARIO_MODEL_NAME
+from deckgen.notes import BUCKET_FIELDS, BUCKET_MODEL_NAME, REFERENCES_CLASS, SCENARIO_FIELDS, SCENARIO_MODEL_NAME
 
 FORMAT = 1
 _SECTION = re.compile(r'<div class="wte-s wte-s(\d)">')
@@ -41,17 +41,32 @@ def split_text(text: str) -> dict[int, str]:
     return {int(parts[i]): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
 
 
+_REFERENCES = f'<section class="{REFERENCES_CLASS}">'
+
+
+def split_references(back: str) -> tuple[str, str]:
+    """Back Extra without its "Read more" section, and that section ('' if none)."""
+    start = back.find(_REFERENCES)
+    if start < 0:
+        return back, ""
+    end = back.find("</section>", start) + len("</section>")
+    return back[:start] + back[end:], back[start:end]
+
+
 def note_entry(kind: str, guid: str, fields: dict[str, str], tags: list[str], tag_root: str) -> dict:
     """One note's manifest entry, from its rendered field values."""
     text = split_text(fields.get("Text", ""))
     if kind == "scenario":
+        back, references = split_references(fields.get("Back Extra", ""))
         sections = {
             "title": fields.get("Title", ""),
             "situation": fields.get("Situation", ""),
             **{name: text.get(n, "") for n, name in SCENARIO_SECTIONS.items()},
-            "back": fields.get("Back Extra", ""),
+            "back": back,
             "meta": fields.get("Meta", ""),
         }
+        if references:  # only when present, so notes without references hash as they always did
+            sections["references"] = references
         ident = fields.get("Scenario ID", "")
     else:
         sections = {

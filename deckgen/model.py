@@ -19,6 +19,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 
@@ -86,6 +87,14 @@ class Code:
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """A page that backs the scenario's key claims, shown under "Read more" on the back."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     id: str
     title: str
@@ -105,6 +114,7 @@ class Scenario:
     story: str = ""
     added: str | None = None
     covers: tuple[str, ...] = ()  # classification phrases from deck.yaml this scenario exercises
+    references: tuple[Reference, ...] = ()
     source: str = ""  # the file as shown to the user
     digest: str = ""  # what the render cache knows this version of the file by
 
@@ -211,6 +221,8 @@ def _phrase(doc: Document, err, name: str) -> list[Problem]:
             "added": "a version MAJOR.MINOR.PATCH, like 1.2.0",
             "released": "a date YYYY-MM-DD",
         }.get(path[-1] if path else "", None)
+        if what is None and path and path[-1] == "url":
+            what = "an https:// address of the page you read (no other schemes, no spaces or quotes)"
         if what is None and "png" in err.validator_value:
             what = "a file name directly in media/ ending .png, .jpg, .jpeg, .gif, .svg or .webp (no folders)"
         if what is None:
@@ -388,6 +400,14 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
                 msg = check_media(media_dir, name)
                 if msg:
                     problems.append(Problem(doc.shown, doc.line(("media", i)), f"media[{i + 1}]: {msg}"))
+    references = data.get("references")
+    if isinstance(references, list):
+        for i, ref in enumerate(references):
+            url = ref.get("url") if isinstance(ref, dict) else None
+            if isinstance(url, str) and url.startswith("https://") and (msg := _reference_problem(url)):
+                problems.append(
+                    Problem(doc.shown, doc.line(("references", i, "url")), f"references[{i + 1}].url: {msg}")
+                )
     if problems:
         return None, problems
     c, answer = data.get("code"), data["answer"]
@@ -410,8 +430,19 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
         story=data.get("story") or "",
         added=data.get("added"),
         covers=tuple(data.get("covers") or ()),
+        references=tuple(Reference(r["title"], r["url"]) for r in data.get("references") or ()),
         source=doc.shown,
     ), []
+
+
+def _reference_problem(url: str) -> str | None:
+    """Why an https address is not a plain link to a page (the schema has checked its form)."""
+    parts = urlsplit(url)
+    if not parts.hostname or "." not in parts.hostname:
+        return f"`{url}` names no host: write the whole address, https://host/path"
+    if parts.username or parts.password:
+        return f"`{url}` holds a user name or password: link to the public page"
+    return None
 
 
 def _suggest(value: str, known: list[str]) -> str:

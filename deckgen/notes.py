@@ -167,6 +167,8 @@ def scenario_fields(r: Renderer, deck: Deck, s: Scenario, for_peers: bool = Fals
         extra.append(f"<section>{imgs}</section>")
     if s.story and not for_peers:
         extra.append(f"<section><h3>My story</h3>{r.block(s.story)}</section>")
+    if s.references:
+        extra.append(references_section(s.references))
     category = deck.category(s.category)
     meta = (
         f'<span class="wte-cat">{escape_anki(html.escape(category.title, quote=False))}</span> · '
@@ -182,6 +184,18 @@ def scenario_fields(r: Renderer, deck: Deck, s: Scenario, for_peers: bool = Fals
         "",
         "",
     )
+
+
+REFERENCES_CLASS = "wte-refs"
+
+
+def references_section(references) -> str:
+    """The "Read more" links on the back: titles as text, addresses checked https by the model."""
+    items = [
+        f'<a href="{escape_anki(html.escape(ref.url, quote=True))}">{escape_anki(html.escape(ref.title, quote=False))}</a>'
+        for ref in references
+    ]
+    return f'<section class="{REFERENCES_CLASS}"><h3>Read more</h3>{_list(items)}</section>'
 
 
 def bucket_fields(r: Renderer, deck: Deck, bucket, titles: list[str]) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 
 Builds the preview of the bundled deck and photographs one card in headless Chromium at
 360 CSS px (a common Android width), 2x pixels so text stays sharp, with the same
-Selenium setup as tests/test_browser.py (Debian's chromium and chromium-driver, nothing
+Selenium setup as tests/browser.py (Debian's chromium and chromium-driver, nothing
 downloaded). The front is the whole card; the back runs from the top to the end of the
 revealed section, which is what a reader looks for.
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from deckgen import load_project  # noqa: E402
 from deckgen.preview import write_preview  # noqa: E402
-from tests.test_browser import PHONE, browser_missing, start_chromium, stop_chromium  # noqa: E402
+from tests.browser import PHONE, browser_missing, start_chromium, stop_chromium  # noqa: E402
 
 DEFAULT_NOTE = "airflow-catchup-floods-partner-api"
 SCALE = 2

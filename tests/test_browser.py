@@ -10,73 +10,18 @@ set and skip on a developer's machine.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from deckgen import load_project
 from deckgen.preview import write_preview
+from tests.browser import PHONE, REPO, browser_missing, resize, start_chromium, stop_chromium
 from tests.conftest import scenario, small_tree
 
-CHROMIUM = os.environ.get("DECKGEN_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("DECKGEN_CHROMEDRIVER", "/usr/bin/chromedriver")
-PHONE = (360, 740)
-REPO = Path(__file__).resolve().parent.parent
 AA = 4.5  # WCAG 2 AA, normal-size text
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="400"><rect width="1600" height="400" fill="#4a90d9"/></svg>'
-
-
-def start_chromium(width: int = PHONE[0], height: int = PHONE[1], scale: float = 1):
-    """Headless Chromium with a fresh profile, emulating a phone screen of ``width`` CSS px."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="deckgen-chromium-")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        f"--window-size={width},{height}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.profile_dir = profile
-    resize(driver, width, height, scale)
-    return driver
-
-
-def resize(driver, width: int, height: int, scale: float = 1, mobile: bool = True) -> None:
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile},
-    )
-
-
-def stop_chromium(driver) -> None:
-    driver.quit()
-    shutil.rmtree(driver.profile_dir, ignore_errors=True)
-
-
-def browser_missing() -> str | None:
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "the selenium package is not installed (pip install -e '.[test]')"
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not os.access(path, os.X_OK):
-            return f"{path} is missing (apt-get install chromium chromium-driver)"
-    return None
 
 
 @pytest.fixture(scope="module")
