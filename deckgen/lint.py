@@ -613,7 +613,9 @@ def format_report(report: Report, fmt: str = "text") -> str:
 
 def summary(report: Report) -> str:
     quiet = f", {report.suppressed} silenced" if report.suppressed else ""
+    where = f"{report.scenarios} scenario{'s' * (report.scenarios != 1)}"
     if not report.findings:
-        return f"ok: no findings in {report.scenarios} scenarios{quiet}"
+        return f"ok: no findings in {where}{quiet}"
     counts = ", ".join(f"{code} {n}" for code, n in report.counts().items())
-    return f"{len(report.findings)} findings in {report.scenarios} scenarios ({counts}){quiet}"
+    found = f"{len(report.findings)} finding{'s' * (len(report.findings) != 1)}"
+    return f"{found} in {where} ({counts}){quiet}"

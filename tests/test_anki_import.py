@@ -273,3 +273,23 @@ def test_media_travel_inside_the_package(tmp_path, collection):
     import_apkg(collection, _build(tmp_path))
     assert (Path(collection.media.dir()) / "lag.png").read_bytes() == png
     assert '<img src="lag.png"' in _note(collection, "kafka-lag-after-deploy")["Back Extra"]
+
+
+def test_references_are_links_on_every_back_and_on_no_front(tmp_path, collection):
+    refs = (
+        "\n  - title: 'Kafka docs: consumer configs'\n    url: https://kafka.apache.org/documentation/#consumerconfigs"
+        "\n  - title: Confluent, {{c9::not a cloze}} & co\n    url: https://docs.confluent.io/a?b=1&c=2"
+    )
+    small_tree(tmp_path, **{"scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(references=refs)})
+    import_apkg(collection, _build(tmp_path))
+    note = _note(collection, "kafka-lag-after-deploy")
+    assert sorted(c.ord for c in note.cards()) == [0, 1, 2, 3, 4]  # the title's braces made no card
+    for card in note.cards():
+        back, front = card.answer(), card.question()
+        links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', back)
+        assert [(html.unescape(u), html.unescape(t)) for u, t in links] == [
+            ("https://kafka.apache.org/documentation/#consumerconfigs", "Kafka docs: consumer configs"),
+            ("https://docs.confluent.io/a?b=1&c=2", "Confluent, {{c9::not a cloze}} & co"),
+        ]
+        assert "Read more" in _text(back)
+        assert "Read more" not in _text(front) and "kafka.apache.org" not in front

@@ -267,6 +267,45 @@ CASES = [
         {"scenarios/streaming-kafka/other.yml": scenario("other")},
         "scenarios/streaming-kafka/other.yml: not a scenario file: rename it to other.yaml",
     ),
+    # --- references ---
+    (
+        "reference not https",
+        {S: scenario(references="[{title: Docs, url: 'http://example.com/a'}]")},
+        f"{SP}:26: references[1].url: 'http://example.com/a' is not valid: expected an https:// address of the page "
+        "you read (no other schemes, no spaces or quotes)",
+    ),
+    (
+        "reference javascript",
+        {S: scenario(references="[{title: Docs, url: 'javascript:alert(1)//https://x.io'}]")},
+        f"{SP}:26: references[1].url: 'javascript:alert(1)//https://x.io' is not valid: expected an https:// address",
+    ),
+    (
+        "reference quote breaks out",
+        {S: scenario(references="[{title: Docs, url: 'https://x.io/\" onclick=\"alert(1)'}]")},
+        f"{SP}:26: references[1].url: 'https://x.io/\" onclick=\"alert(1)' is not valid: expected an https:// address",
+    ),
+    (
+        "reference without host",
+        {S: scenario(references="[{title: Docs, url: 'https://intranet/wiki/page'}]")},
+        f"{SP}:26: references[1].url: `https://intranet/wiki/page` names no host: write the whole address, "
+        "https://host/path",
+    ),
+    (
+        "reference with a password",
+        {S: scenario(references="[{title: Docs, url: 'https://me:secret@example.com/doc'}]")},
+        f"{SP}:26: references[1].url: `https://me:secret@example.com/doc` holds a user name or password: link to "
+        "the public page",
+    ),
+    (
+        "reference without title",
+        {S: scenario(references="[{url: 'https://example.com/doc'}]")},
+        f"{SP}:26: references[1]: missing required key `title`",
+    ),
+    (
+        "four references",
+        {S: scenario(references="[" + ", ".join(f"{{title: T{i}, url: 'https://example.com/{i}'}}" for i in range(4)) + "]")},
+        f"{SP}:26: references: has 4 items; at most 3 allowed",
+    ),
     # --- deck.yaml ---
     ("deck missing", {"scenarios/deck.yaml": None}, "scenarios/deck.yaml: deck.yaml is missing"),
     (

@@ -27,6 +27,7 @@ def tricky(id: str = "tricky-markup") -> str:
         "    - Ship it <b>now</b> · café “quoted” 😀\n",
     )
     text = text.replace("why: |\n", "why: |\n  | a | b |\n  |---|---|\n  | 1 | 2 |\n\n")
+    text += "references: [{title: 'Docs: {{c2::x}} & y', url: 'https://example.com/a?b=1&c=2'}]\n"
     return text + "code: {lang: python, source: \"print('{{c1::not a cloze}}')\\n\"}\n"
 
 
@@ -176,7 +177,9 @@ def test_preview_is_offline_and_copies_media(tmp_path):
         assert not re.search(
             r"""<(link|iframe|object|embed)\b|<script[^>]*\bsrc=|\bsrc=["']?(https?:)?//|@import|url\(""", text
         ), path
-    assert '<img src="wide.svg"' in (tmp_path / "out" / "notes" / "tricky-markup.html").read_text("utf-8")
+    page = (tmp_path / "out" / "notes" / "tricky-markup.html").read_text("utf-8")
+    assert '<img src="wide.svg"' in page
+    assert page.count('<a href="https://example.com/a?b=1&amp;c=2">Docs: &#123;&#123;c2&#58;&#58;x&#125;&#125; &amp; y</a>') == 5
 
 
 def test_a_failed_preview_writes_nothing(tmp_path):
