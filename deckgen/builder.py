@@ -34,19 +34,26 @@ def load_project(
     """
     scenarios_dir = Path(scenarios_dir)
     tree = loader.read_tree(scenarios_dir)
+    path = Path(changelog) if changelog is not None else scenarios_dir.parent / "CHANGELOG.md"
+    text, changelog_problem = _read_changelog(path)
     store = Cache(Path(cache_dir)) if cache_dir is not None else None
     project, problems = model.validate_tree(tree, Path(media_dir), store)
-    if (problems or project is None) and store is not None:
-        store.discard()
+    problems += [changelog_problem] if changelog_problem else []
     if problems or project is None:
+        if store is not None:
+            store.discard()
         raise DeckgenError(problems or [Problem(str(scenarios_dir), None, "no deck could be read")])
-    path = Path(changelog) if changelog is not None else scenarios_dir.parent / "CHANGELOG.md"
-    try:
-        text = path.read_text("utf-8") if path.is_file() else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DeckgenError(Problem(str(path), None, f"cannot read the changelog: {exc}")) from None
     changes = changelog_mod.section(text, project.deck.version)
     return replace(project, changes=changes) if changes else project
+
+
+def _read_changelog(path: Path) -> tuple[str, Problem | None]:
+    if path.is_symlink():
+        return "", Problem(str(path), None, "is a link: the changelog must be a plain file beside the scenarios")
+    try:
+        return (path.read_text("utf-8") if path.is_file() else ""), None
+    except (OSError, UnicodeDecodeError) as exc:
+        return "", Problem(str(path), None, f"cannot read the changelog: {exc}")
 
 
 @dataclass(frozen=True)
@@ -149,7 +156,11 @@ def iter_specs(project: Project, chosen: tuple[Scenario, ...], options: BuildOpt
             todo = []
             fields: dict[int, tuple[str, ...]] = {}
             for i, s in enumerate(batch):
-                got = cache.fields(_fields_key(s, options)) if cache is not None and s.digest else None
+                got = (
+                    cache.fields(_fields_key(s, options), len(notes.SCENARIO_FIELDS))
+                    if cache is not None and s.digest
+                    else None
+                )
                 if got is None:
                     todo.append(i)
                 else:
@@ -187,8 +198,8 @@ class Staged:
     sha256: str
 
     def commit(self) -> None:
-        package.commit(self.apkg, self.result.path)
-        package.commit(self.manifest, manifest.manifest_path(self.result.path))
+        """The package and its manifest into place together: both new, or both as they were."""
+        package.commit_all([(self.apkg, self.result.path), (self.manifest, manifest.manifest_path(self.result.path))])
 
     def discard(self) -> None:
         package.discard(self.apkg)
@@ -267,8 +278,43 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def released_file(apkg: Path) -> bool:
+    """Whether ``apkg`` was made by `deckgen release` (its manifest says so), or is of unknown origin."""
+    beside = manifest.manifest_path(apkg)
+    if not beside.is_file():
+        return True  # no manifest: not a build of ours to replace
+    try:
+        return bool((manifest.read(beside).get("build") or {}).get("release"))
+    except DeckgenError:
+        return True
+
+
 def build(project: Project, options: BuildOptions = BuildOptions(), progress=None) -> BuildResult:
-    """Render the deck and put ``build/<slug>-v<version>.apkg`` and its manifest in place."""
+    """Render the deck and put ``build/<slug>-v<version>.apkg`` and its manifest in place.
+
+    A released file is never replaced by a plain build: with the same bytes it stays as it
+    is (manifest included); with other bytes the build is refused and nothing changes.
+    """
     staged = stage(project, options, progress)
+    target = staged.result.path
+    try:
+        package.check_target(target)
+        package.check_target(manifest.manifest_path(target))
+    except DeckgenError:
+        staged.discard()
+        raise
+    if not options.release and target.is_file() and released_file(target):
+        staged.discard()
+        if file_sha256(target) == staged.sha256:
+            return staged.result
+        raise DeckgenError(
+            Problem(
+                str(target),
+                None,
+                "is a released file (or one deckgen did not write) and this "
+                "build differs from it: a released version is never rebuilt differently; build "
+                "into another --out, or bump `version` (and `released`) in deck.yaml",
+            )
+        )
     staged.commit()
     return staged.result

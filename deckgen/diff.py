@@ -8,6 +8,7 @@ and date forward whenever content changed. ``compare`` checks exactly that.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -39,10 +40,9 @@ class Report:
 
 
 def _version(v: str | None) -> tuple[int, ...] | None:
-    try:
-        return tuple(int(x) for x in v.split(".")) if v else None
-    except ValueError:
+    if not isinstance(v, str) or not re.fullmatch(r"\d+\.\d+\.\d+", v):
         return None
+    return tuple(int(x) for x in v.split("."))
 
 
 def _label(n: dict) -> str:
@@ -119,6 +119,12 @@ def compare(old: dict, new: dict, pending: bool = False) -> Report:
             )
 
     report = Report(old, new, tuple(added), tuple(changed), tuple(retired), unchanged, (), tuple(notes))
+    for side, record in (("OLD", old), ("NEW", new)):
+        v, d = record["deck"].get("version"), record["deck"].get("released")
+        if v is not None and _version(v) is None:
+            problems.append(f"{side}'s version {v!r} is not MAJOR.MINOR.PATCH: the update check cannot be made")
+        if d is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(d)):
+            problems.append(f"{side}'s release date {d!r} is not YYYY-MM-DD: the update check cannot be made")
     if report.content_changed and not pending:
         ov, nv = _version(old["deck"].get("version")), _version(new["deck"].get("version"))
         if ov and nv and nv <= ov:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ RETIRED_FILE = "retired.yaml"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
+
+# Anki joins a note's fields with \x1f: one in any text makes it refuse the whole package.
+# Every other control character is refused with it: none belongs in a card.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufff9-\ufffb]")
 
 _T = "tag:yaml.org,2002:"
 _SCALARS = {
@@ -140,6 +145,8 @@ def _convert(node, where, lines, key_lines, seen) -> Any:
                 node.start_mark.line + 1,
                 f"YAML tag {node.tag.replace(_T, '!!')} is not allowed: only plain text, numbers, true/false, lists and mappings",
             )
+        if _CONTROL.search(node.value):
+            raise _Refused(node.start_mark.line + 1, _control_message(where, node.value))
         try:
             return make(node)
         except (ValueError, yaml.YAMLError) as exc:
@@ -156,6 +163,10 @@ def _convert(node, where, lines, key_lines, seen) -> Any:
             raise _Refused(key_node.start_mark.line + 1, "YAML merge keys (<<) are not allowed: write the keys out")
         if not isinstance(key_node, yaml.ScalarNode):
             raise _Refused(key_node.start_mark.line + 1, "a key must be plain text")
+        if _CONTROL.search(key_node.value):
+            raise _Refused(
+                key_node.start_mark.line + 1, _control_message(where, key_node.value).replace("holds", "a key holds", 1)
+            )
         key = key_node.value if key_node.tag == _T + "str" else _convert(key_node, where, {}, {}, set())
         if not isinstance(key, str):
             key = str(key).lower() if isinstance(key, bool) else str(key)
@@ -167,6 +178,19 @@ def _convert(node, where, lines, key_lines, seen) -> Any:
         key_lines[where + (key,)] = key_node.start_mark.line + 1
         out[key] = _convert(value_node, where + (key,), lines, key_lines, seen)
     return out
+
+
+def _control_message(where: tuple, text: str) -> str:
+    found = _CONTROL.search(text)
+    assert found is not None
+    code = ord(found.group())
+    written = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    name = "Anki's field separator, " if code == 0x1F else ""
+    label = "".join(f"[{p + 1}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(where))
+    return (
+        f"{label + ': ' if label else ''}holds the control character U+{code:04X} ({name}written {written} in "
+        "YAML), which no card can show: remove it"
+    )
 
 
 def _syntax_problem(shown: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
@@ -256,7 +280,11 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
 
     deck_doc = None
     deck_path = root / DECK_FILE
-    if not deck_path.is_file():
+    if deck_path.is_symlink():
+        problems.append(
+            Problem(show(deck_path), None, "is a link: deck.yaml must be a plain file in the scenarios folder")
+        )
+    elif not deck_path.is_file():
         problems.append(
             Problem(show(deck_path), None, "deck.yaml is missing: the deck's name, version and taxonomy live there")
         )
@@ -266,7 +294,11 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
 
     retired_doc = None
     retired_path = root / RETIRED_FILE
-    if retired_path.is_file():
+    if retired_path.is_symlink():
+        problems.append(
+            Problem(show(retired_path), None, "is a link: retired.yaml must be a plain file in the scenarios folder")
+        )
+    elif retired_path.is_file():
         retired_doc, found = _read_one(retired_path, show(retired_path))
         problems += found
 
@@ -284,7 +316,17 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
         if entry.is_symlink():
             problems.append(Problem(show(entry), None, "symlinked folders are not followed: move the files here"))
             continue
-        for path in sorted(entry.iterdir(), key=lambda p: p.name):
+        if not entry.is_dir():  # a FIFO, a socket, a device: never opened
+            problems.append(
+                Problem(show(entry), None, "not a file or a folder: scenarios go in <category-slug>/<id>.yaml")
+            )
+            continue
+        try:
+            children = sorted(entry.iterdir(), key=lambda p: p.name)
+        except OSError as exc:
+            problems.append(Problem(show(entry), None, f"cannot read the folder: {exc.strerror}"))
+            continue
+        for path in children:
             if path.name.startswith("."):
                 continue
             if path.is_symlink() or not path.is_file():

@@ -14,6 +14,7 @@ import json
 import re
 import sqlite3
 import zipfile
+import zlib
 from pathlib import Path
 
 from deckgen import __version__
@@ -165,28 +166,122 @@ def manifest_path(apkg: Path) -> Path:
 # -- reading -------------------------------------------------------------------------------
 
 
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_COLLECTION_BYTES = 512 * 1024 * 1024
+_SQL_STEPS = 200_000_000  # SQLite VM steps a package's two queries may take (a view can recurse forever)
+
+
 def read(path: Path | str) -> dict:
-    """A manifest from a .manifest.json file, or rebuilt from an .apkg's collection."""
+    """A manifest from a .manifest.json file, or rebuilt from an .apkg's collection.
+
+    Either may come from anywhere (a download, a pull request): anything that is not a
+    manifest of the expected shape, or not a readable Anki package, is a :class:`DeckgenError`.
+    A manifest beside its .apkg must describe that package (an interrupted build can leave
+    a new package beside an old manifest).
+    """
     path = Path(path)
     shown = str(path)
     try:
+        if path.stat().st_size > (MAX_COLLECTION_BYTES if path.suffix == ".apkg" else MAX_MANIFEST_BYTES):
+            raise DeckgenError(Problem(shown, None, "too large to be a deck deckgen wrote"))
         raw = path.read_bytes()
     except OSError as exc:
         raise DeckgenError(Problem(shown, None, f"cannot read: {exc.strerror}")) from None
     if path.suffix == ".apkg" or raw[:2] == b"PK":
         beside = manifest_path(path) if path.suffix == ".apkg" else None
         if beside is not None and beside.is_file():
-            record = read(beside)  # it knows retirements and filters; use it if it is this package's
-            if (record.get("apkg") or {}).get("sha256") == hashlib.sha256(raw).hexdigest():
+            try:
+                record = _from_json(beside.read_bytes(), str(beside))  # it knows retirements and filters
+            except (DeckgenError, OSError):
+                record = None
+            if record is not None and (record.get("apkg") or {}).get("sha256") == hashlib.sha256(raw).hexdigest():
                 return record
         return _from_apkg(raw, shown)
+    record = _from_json(raw, shown)
+    _check_pair(path, record)
+    return record
+
+
+def _check_pair(path: Path, record: dict) -> None:
+    name, sha = (record.get("apkg") or {}).get("file"), (record.get("apkg") or {}).get("sha256")
+    if not isinstance(name, str) or not isinstance(sha, str) or name != path.name.replace(".manifest.json", ".apkg"):
+        return
+    apkg = path.with_name(name)
+    if not apkg.is_file():
+        return
+    h = hashlib.sha256()
+    with open(apkg, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    if h.hexdigest() != sha:
+        raise DeckgenError(
+            Problem(
+                str(path),
+                None,
+                f"does not describe {apkg.name} beside it (an interrupted or "
+                "hand-made build?): build again, or pass the .apkg",
+            )
+        )
+
+
+def _from_json(raw: bytes, shown: str) -> dict:
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise DeckgenError(Problem(shown, getattr(exc, "lineno", None), f"not a deckgen manifest: {exc}")) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or "notes" not in data:
         raise DeckgenError(Problem(shown, None, "not a deckgen manifest (format 1): pass a .manifest.json or an .apkg"))
+    problem = _shape_problem(data)
+    if problem:
+        raise DeckgenError(Problem(shown, None, f"not a deckgen manifest: {problem}"))
     return data
+
+
+def _is(value, kind) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool) if kind is int else isinstance(value, kind)
+
+
+def _shape_problem(data: dict) -> str | None:
+    """What a manifest must hold for `deckgen diff` and `release` to read it without surprises."""
+    deck = data.get("deck")
+    if not isinstance(deck, dict):
+        return "`deck` is not a mapping"
+    for key in ("version", "released", "title", "slug", "tag_root"):
+        if deck.get(key) is not None and not isinstance(deck[key], str):
+            return f"`deck.{key}` is not text"
+    for key, kind in (("notes", list), ("note_types", list), ("retired", list)):
+        if not isinstance(data.get(key, []), kind):
+            return f"`{key}` is not a list"
+    if data.get("build") is not None and not isinstance(data["build"], dict):
+        return "`build` is not a mapping"
+    if not isinstance(data.get("apkg", {}), dict):
+        return "`apkg` is not a mapping"
+    for i, n in enumerate(data["notes"]):
+        if not isinstance(n, dict):
+            return f"notes[{i + 1}] is not a mapping"
+        for key in ("guid", "kind", "id", "hash"):
+            if not isinstance(n.get(key), str):
+                return f"notes[{i + 1}].{key} is not text"
+        if n.get("category") is not None and not isinstance(n["category"], str):
+            return f"notes[{i + 1}].category is not text"
+        sections = n.get("sections")
+        if not isinstance(sections, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in sections.items()
+        ):
+            return f"notes[{i + 1}].sections is not a mapping of text"
+    for i, t in enumerate(data.get("note_types", [])):
+        if not isinstance(t, dict) or not isinstance(t.get("name"), str) or not isinstance(t.get("fingerprint"), str):
+            return f"note_types[{i + 1}] has no name or fingerprint"
+        if (
+            not _is(t.get("id"), int)
+            or not isinstance(t.get("fields"), list)
+            or not isinstance(t.get("templates"), list)
+        ):
+            return f"note_types[{i + 1}] has no id, fields or templates"
+    for i, r in enumerate(data.get("retired", [])):
+        if not isinstance(r, dict) or not all(isinstance(r.get(k), str) for k in ("id", "version", "reason")):
+            return f"retired[{i + 1}] needs text id, version and reason"
+    return None
 
 
 def _from_apkg(raw: bytes, shown: str) -> dict:
@@ -196,20 +291,53 @@ def _from_apkg(raw: bytes, shown: str) -> dict:
             member = next((n for n in ("collection.anki21", "collection.anki2") if n in names), None)
             if member is None:
                 raise DeckgenError(Problem(shown, None, "no collection inside: not an Anki package deckgen can read"))
-            if zf.getinfo(member).file_size > 512 * 1024 * 1024:
+            if zf.getinfo(member).file_size > MAX_COLLECTION_BYTES:
                 raise DeckgenError(Problem(shown, None, "collection too large to read"))
             database = zf.read(member)
-    except zipfile.BadZipFile:
-        raise DeckgenError(Problem(shown, None, "not a zip file: an .apkg is a zip archive")) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, EOFError, zlib.error) as exc:
+        raise DeckgenError(
+            Problem(shown, None, f"not a readable zip file ({exc}): an .apkg is a zip archive")
+        ) from None
+    try:
+        models_json, decks_json, rows = _query(database)
+        return _record(shown, raw, models_json, decks_json, rows)
+    except DeckgenError:
+        raise
+    except sqlite3.OperationalError as exc:
+        why = "it takes too long to read (a recursive view?)" if "interrupt" in str(exc) else str(exc)
+        raise DeckgenError(Problem(shown, None, f"unreadable collection: {why}")) from None
+    except (sqlite3.Error, MemoryError, OverflowError) as exc:
+        raise DeckgenError(Problem(shown, None, f"unreadable collection: {exc}")) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+        detail = str(exc) if isinstance(exc, (ValueError, TypeError)) else type(exc).__name__
+        raise DeckgenError(Problem(shown, None, f"not an Anki package deckgen can read: {detail}")) from None
+
+
+def _query(database: bytes):
+    """The two queries `diff` needs, on real tables only, with a bound on the work they may take."""
     conn = sqlite3.connect(":memory:")
+    steps = [0]
+
+    def budget() -> int:
+        steps[0] += 1
+        return 1 if steps[0] > _SQL_STEPS // 1000 else 0
+
     try:
         conn.deserialize(database)
+        kinds = dict(conn.execute("select name, type from sqlite_master where name in ('col', 'notes')").fetchall())
+        if kinds != {"col": "table", "notes": "table"}:
+            raise ValueError("its col and notes are not plain tables")
+        conn.set_progress_handler(budget, 1000)
         models_json, decks_json = conn.execute("select models, decks from col").fetchone()
         rows = conn.execute("select guid, mid, flds, tags from notes order by id").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise DeckgenError(Problem(shown, None, f"unreadable collection: {exc}")) from None
     finally:
         conn.close()
+    if not all(isinstance(v, str) for v in (models_json, decks_json)):
+        raise TypeError("col.models and col.decks are not text")
+    return models_json, decks_json, rows
+
+
+def _record(shown: str, raw: bytes, models_json: str, decks_json: str, rows: list) -> dict:
     models = json.loads(models_json)
     decks = json.loads(decks_json)
     root = next((d for d in decks.values() if "::" not in d["name"] and d["name"] != "Default"), {})
@@ -219,31 +347,32 @@ def _from_apkg(raw: bytes, shown: str) -> dict:
     kinds = {SCENARIO_MODEL_NAME: "scenario", BUCKET_MODEL_NAME: "bucket"}
     types, by_mid = [], {}
     for mid, m in sorted(models.items()):
-        fields = [f["name"] for f in sorted(m["flds"], key=lambda f: f["ord"])]
-        templates = [t["name"] for t in sorted(m["tmpls"], key=lambda t: t["ord"])]
+        fields = [str(f["name"]) for f in sorted(m["flds"], key=lambda f: f["ord"])]
+        templates = [str(t["name"]) for t in sorted(m["tmpls"], key=lambda t: t["ord"])]
         types.append(
             {
                 "id": int(m["id"]),
-                "name": m["name"],
+                "name": str(m["name"]),
                 "fields": fields,
                 "templates": templates,
-                "fingerprint": fingerprint(m["name"], fields, templates),
+                "fingerprint": fingerprint(str(m["name"]), fields, templates),
             }
         )
         by_mid[int(m["id"])] = (kinds.get(m["name"], "other"), fields)
+    rows = [(str(g), int(mid), str(flds), str(tags)) for g, mid, flds, tags in rows]
     tags_all = [t for _, _, _, tags in rows for t in tags.split()]
     roots = sorted({t.split("::")[0] for t in tags_all if "::category::" in t})
     tag_root = roots[0] if roots else ""
     entries = []
     for guid, mid, flds, tags in rows:
-        kind, fields = by_mid.get(int(mid), ("other", []))
-        values = dict(zip(fields, flds.split("\x1f")))
+        kind, fields = by_mid.get(mid, ("other", []))
+        values = dict(zip(fields, flds.split("\x1f"), strict=False))
         entries.append(note_entry(kind, guid, values, tags.split(), tag_root))
     return {
         "format": FORMAT,
         "deck": {
             "slug": None,
-            "title": root.get("name"),
+            "title": str(root.get("name")) if root.get("name") is not None else None,
             "version": version.group(1) if version else None,
             "released": released.group(1) if released else None,
             "tag_root": tag_root,

@@ -257,12 +257,33 @@ def validate_deck(doc: Document) -> tuple[Deck | None, list[Problem]]:
             released = dt.date.fromisoformat(raw)
         except ValueError:
             problems.append(Problem(doc.shown, doc.line(("released",)), f"released: {raw} is not a real date"))
+    for where, title in _deck_names(data):
+        # Anki reads '::' in a deck name as a subdeck, and drops tabs and line breaks from names.
+        if "::" in title or re.search(r"[\t\n\r]", title):
+            problems.append(
+                Problem(
+                    doc.shown,
+                    doc.line(where),
+                    f"{_where(where)}: `{title.strip()}` holds "
+                    f"{'::' if '::' in title else 'a tab or line break'}, which Anki reads as a deck "
+                    "separator or drops: a deck name is one line without '::'",
+                )
+            )
     for key in ("categories", "buckets"):
         items = data.get(key)
         if isinstance(items, list):
             seen: dict[str, int] = {}
             for i, item in enumerate(items):
                 slug = item.get("slug") if isinstance(item, dict) else None
+                if isinstance(slug, str) and key == "categories" and slug in WINDOWS_RESERVED:
+                    problems.append(
+                        Problem(
+                            doc.shown,
+                            doc.line((key, i, "slug")),
+                            f"{key}[{i + 1}].slug: `{slug}` is "
+                            "a device name on Windows, where that folder cannot exist: choose another",
+                        )
+                    )
                 if isinstance(slug, str):
                     if slug in seen:
                         problems.append(
@@ -291,10 +312,22 @@ def validate_deck(doc: Document) -> tuple[Deck | None, list[Problem]]:
     return deck, problems
 
 
+def _deck_names(data: dict):
+    """The deck.yaml titles that become Anki deck names: the deck's and each category's."""
+    if isinstance(data.get("title"), str):
+        yield ("title",), data["title"]
+    for i, c in enumerate(data.get("categories") if isinstance(data.get("categories"), list) else ()):
+        if isinstance(c, dict) and isinstance(c.get("title"), str):
+            yield ("categories", i, "title"), c["title"]
+
+
 # -- scenarios ------------------------------------------------------------------------
 
 
 MAX_BRACKETS = 300  # per Markdown field: Python-Markdown's link parsing is quadratic in '['
+MAX_BULLET = 600  # the schema's limit; longer bullets are refused before their markers are parsed
+# Names Windows keeps for devices, whatever the extension: `con.yaml` cannot exist there.
+WINDOWS_RESERVED = frozenset(["con", "prn", "aux", "nul"] + [f"{p}{i}" for p in ("com", "lpt") for i in range(10)])
 
 
 def _markdown_fields(data: dict):
@@ -328,12 +361,20 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
                     f"the limit is {MAX_BRACKETS} (Markdown slows down badly past it): move data into `code`",
                 )
             )
-        if where[0] == "answer":  # markers mean a cloze only in answer bullets
+        if where[0] == "answer" and len(text) <= MAX_BULLET:  # markers mean a cloze only in answer bullets
             try:
                 parse_markers(text)
             except MarkerError as exc:
                 problems.append(Problem(doc.shown, doc.line(where), f"{_where(where)}: {exc}"))
     sid = data.get("id")
+    if isinstance(sid, str) and sid in WINDOWS_RESERVED:
+        problems.append(
+            Problem(
+                doc.shown,
+                doc.line(("id",)),
+                f"id: `{sid}` is a device name on Windows, where `{sid}.yaml` cannot exist: choose another id",
+            )
+        )
     if isinstance(sid, str) and sid != doc.path.stem:
         problems.append(
             Problem(
@@ -477,8 +518,44 @@ def check_media(media_dir: Path, name: str) -> str | None:
     if ext == ".svg":
         if b"<svg" not in head and b"<?xml" not in head:
             return f"`{name}` is not an SVG image"
+        why = svg_problem(path.read_bytes())
+        if why:
+            return f"`{name}` {why}: media must be plain pictures (an SVG opened on its own runs its scripts)"
     elif not any(head.startswith(m) for m in magic) or (ext == ".webp" and head[8:12] != b"WEBP"):
         return f"`{name}` is not a {ext[1:].upper()} image, whatever its name says"
+    return None
+
+
+_SVG_ACTIVE = {"script", "foreignobject", "iframe", "embed", "object", "audio", "video", "handler", "listener"}
+_SVG_LINKS = {"href", "src", "action", "formaction"}
+
+
+def svg_problem(data: bytes) -> str | None:
+    """What makes an SVG more than a picture: scripts, handlers, outside references, entities."""
+    import xml.etree.ElementTree as ET
+
+    if re.search(rb"<!DOCTYPE|<!ENTITY", data, re.I):
+        return "declares a DOCTYPE or entities"
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        return f"is not well-formed XML ({exc})"
+    for el in root.iter():
+        tag = el.tag.rsplit("}", 1)[-1].lower() if isinstance(el.tag, str) else ""
+        if tag in _SVG_ACTIVE:
+            return f"holds a <{tag}> element"
+        texts = [el.text or ""] if tag == "style" else []
+        for attr, value in el.attrib.items():
+            local = attr.rsplit("}", 1)[-1].lower()
+            if local.startswith("on"):
+                return f"holds an event handler ({local})"
+            if local in _SVG_LINKS and not value.strip().startswith("#"):
+                return f"refers outside itself ({local}={value[:40]!r})"
+            texts.append(value)
+        for text in texts:
+            low = text.lower().replace(" ", "")
+            if "@import" in low or "javascript:" in low or re.search(r"url\((?!['\"]?#)", low):
+                return "loads something from outside (url(), @import or javascript:)"
     return None
 
 

@@ -32,6 +32,8 @@ SECTION_TITLES = {
     "preventive": "2 · Prevent it",
     "communication": "3 · Tell the business",
 }
+# MathJax (Anki's, AnkiDroid's) leaves these alone: the deck shows `\(` as written, never as math.
+NO_MATH = "mathjax_ignore tex2jax_ignore"
 SECTION_CLOZE = {"immediate": 3, "preventive": 4, "communication": 5}
 CLASSIFY_DECK = "00 Classify the scenario"
 
@@ -90,9 +92,11 @@ def _cloze_model(
     model_id: int, name: str, fields: tuple[str, ...], head: str, back_tail: str, tts: str | None
 ) -> genanki.Model:
     """A one-template cloze note type: the head, then the Text cloze; the back adds Back Extra."""
-    qfmt = _front(f'<div class="wte wte-front">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>', tts)
+    qfmt = _front(
+        f'<div class="wte wte-front {NO_MATH}">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>', tts
+    )
     afmt = (
-        f'<div class="wte wte-back">\n{head}<div class="wte-text" id="answer">{{{{cloze:Text}}}}</div>\n'
+        f'<div class="wte wte-back {NO_MATH}">\n{head}<div class="wte-text" id="answer">{{{{cloze:Text}}}}</div>\n'
         '{{#Back Extra}}<div class="wte-extra">{{Back Extra}}</div>{{/Back Extra}}\n'
         f"{back_tail}</div>"
     )

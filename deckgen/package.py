@@ -13,6 +13,8 @@ import datetime as dt
 import itertools
 import json
 import os
+import re
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -49,9 +51,9 @@ def stage_apkg(
     target = Path(target)
     folder = _ensure_folder(target.parent)
     timestamp = release_timestamp(released)
-    db_fd, db_path = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".sqlite.tmp", dir=folder)
+    db_fd, db_path = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".sqlite.tmp", dir=folder)
     os.close(db_fd)
-    zip_fd, zip_path = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    zip_fd, zip_path = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=folder)
     try:
         conn = sqlite3.connect(db_path)
         try:
@@ -87,10 +89,11 @@ def stage_apkg(
                 zf.writestr(_entry(str(i), stamp), path.read_bytes())
         os.chmod(zip_path, 0o644)
         return Path(zip_path)
-    except OSError as exc:
+    except (OSError, sqlite3.Error) as exc:  # a full disk, a file size limit, a vanished folder
         _unlink(zip_path)
+        why = getattr(exc, "strerror", None) or str(exc)
         raise DeckgenError(
-            Problem(str(target), None, f"cannot write the package: {exc.strerror or exc}; nothing was changed")
+            Problem(str(target), None, f"cannot write the package: {why}; nothing was changed")
         ) from None
     except BaseException:
         _unlink(zip_path)
@@ -114,6 +117,45 @@ def _unlink(path) -> None:
         pass
 
 
+_TEMP = re.compile(r"^\..+\.deckgen-(\d+)\.[^.]+(?:\.sqlite)?\.tmp$")
+
+
+def temp_prefix(target: Path) -> str:
+    """Temporary files name the process that writes them, so a later build can tell them stale."""
+    return f".{target.name}.deckgen-{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(folder: Path) -> list[Path]:
+    """Remove temporary files of builds that died (kill -9, power loss); never those of a live one."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TEMP.match(entry.name)
+        if m and not entry.is_symlink() and not _alive(int(m.group(1))):
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)  # a preview's staging folder
+                else:
+                    os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass
+    return removed
+
+
 def _ensure_folder(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -123,12 +165,63 @@ def _ensure_folder(folder: Path) -> Path:
         raise DeckgenError(
             Problem(str(folder), None, f"cannot write here: {exc.strerror}; pass --out DIR with a writable folder")
         ) from None
+    clean_stale(folder)
     return folder
 
 
 def commit(staged: Path, target: Path) -> None:
     """Move a staged file into place: readers see the old file or the new one, never half."""
     os.replace(staged, target)
+
+
+def check_target(target: Path) -> None:
+    """Refuse, before anything moves, a target that a rename could not replace."""
+    target = Path(target)
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise DeckgenError(
+            Problem(
+                str(target),
+                None,
+                "is a folder or a link, not a file deckgen wrote: move it away or pass --out DIR; nothing was changed",
+            )
+        )
+
+
+def commit_all(pairs: list[tuple[Path, Path]]) -> None:
+    """Move several staged files into place, all or none: on a failure the ones moved are put back."""
+    for _, target in pairs:
+        check_target(target)
+    done: list[tuple[Path, Path | None]] = []  # (target, backup of what it replaced)
+    try:
+        for staged, target in pairs:
+            backup = None
+            if target.exists():  # keep the old file under a second name; the target itself never goes missing
+                backup = target.parent / f"{temp_prefix(target)}{secrets.token_hex(4)}.tmp"
+                try:
+                    os.link(target, backup)
+                except OSError:
+                    shutil.copy2(target, backup)
+            done.append((target, backup))
+            os.replace(staged, target)
+    except OSError as exc:
+        for (staged, target), (_, backup) in reversed(list(zip(pairs, done, strict=False))):
+            if backup is None:
+                if not Path(staged).exists():  # it was moved in: take it out again
+                    _unlink(target)
+            elif target.exists() and os.path.samefile(backup, target):
+                _unlink(backup)  # never replaced: the backup is a second name of the old file
+            else:
+                os.replace(backup, target)
+        for staged, _ in pairs:
+            _unlink(staged)
+        raise DeckgenError(
+            Problem(
+                str(pairs[0][1]), None, f"cannot put the files in place: {exc.strerror or exc}; nothing was changed"
+            )
+        ) from None
+    for _, backup in done:
+        if backup is not None:
+            _unlink(backup)
 
 
 def discard(staged: Path) -> None:
@@ -139,7 +232,7 @@ def stage_bytes(target: Path, data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``target``; :func:`commit` moves it into place."""
     target = Path(target)
     folder = _ensure_folder(target.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

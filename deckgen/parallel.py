@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
@@ -30,6 +33,32 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a build killed with kill -9: it would hold the build's stdout."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL) == 0:  # PR_SET_PDEATHSIG (Linux)
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:  # elsewhere: notice the parent is gone within a second
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _start_worker(parent: int, setup: Callable[..., None], *args) -> None:
+    _die_with_parent(parent)
+    setup(*args)
+
+
 class Mapper:
     """A pool kept open across batches (or none, for small inputs): ``with Mapper(...) as m``."""
 
@@ -43,7 +72,10 @@ class Mapper:
         if self.jobs >= 2:
             context = multiprocessing.get_context("fork")
             self.pool = ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=context, initializer=self.setup, initargs=self.args
+                max_workers=self.jobs,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(), self.setup, *self.args),
             )
         return self
 

@@ -15,7 +15,10 @@ files are written (each atomically) only when all of it succeeded.
 from __future__ import annotations
 
 import html
+import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from deckgen import notes
 from deckgen.builder import BuildOptions, Prepared, prepare
 from deckgen.errors import DeckgenError, Problem
 from deckgen.model import DIFFICULTIES, Project
-from deckgen.package import write_atomic
+from deckgen import package
 
 NOTES_DIR = "notes"
 
@@ -392,7 +395,12 @@ class PreviewResult:
 
 
 def write_preview(project: Project, out_dir: Path | str, options: BuildOptions = BuildOptions()) -> PreviewResult:
-    """Render the site, then write it: media and note pages first, index.html last."""
+    """Render the site, write it whole beside ``out_dir``, then move it into place.
+
+    A failure while writing (a full disk, a file size limit) leaves ``out_dir`` exactly as it
+    was; once every file is written, renames (which need no space) put them in place, index.html
+    last, and pages of notes no longer in the deck are removed.
+    """
     out_dir = Path(out_dir)
     site = render_site(project, options)
     blobs: dict[str, bytes] = {}
@@ -403,8 +411,36 @@ def write_preview(project: Project, out_dir: Path | str, options: BuildOptions =
             raise DeckgenError(Problem(str(source), None, f"cannot read the media file: {exc.strerror}")) from None
     blobs.update({rel: text.encode("utf-8") for rel, text in site.pages.items() if rel != "index.html"})
     blobs["index.html"] = site.pages["index.html"].encode("utf-8")
-    for rel, data in blobs.items():
-        write_atomic(out_dir / rel, data)
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        package.clean_stale(parent)
+        staging = Path(tempfile.mkdtemp(prefix=package.temp_prefix(out_dir), suffix=".tmp", dir=parent))
+    except OSError as exc:
+        raise DeckgenError(
+            Problem(str(out_dir), None, f"cannot write here: {exc.strerror}; nothing was changed")
+        ) from None
+    try:
+        for rel, data in blobs.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            os.chmod(target, 0o644)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise NotADirectoryError(20, "Not a directory")
+        for rel in blobs:  # index.html is last
+            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, out_dir / rel)
+    except OSError as exc:
+        raise DeckgenError(
+            Problem(str(out_dir), None, f"cannot write the preview: {exc.strerror or exc}; nothing was changed")
+        ) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    notes_dir = out_dir / NOTES_DIR
+    for page in notes_dir.glob("*.html"):
+        if f"{NOTES_DIR}/{page.name}" not in blobs:
+            page.unlink()  # a note renamed or retired since the last preview
     return PreviewResult(out_dir / "index.html", len(site.notes), site.cards)
 
 
@@ -428,7 +464,7 @@ body.pv { margin: 0; background: #eef1f4; color: #1d232a;
 .pv-night .pv-btn { background: #2a2f34; color: #e6e9ed; border-color: #56606a; }
 .pv-night .pv-btn[aria-pressed="true"] { background: #8ab4ff; border-color: #8ab4ff; color: #121416; }
 .pv-main { max-width: 1400px; margin: 0 auto; padding: 12px 16px 40px; }
-.pv-main h1 { font-size: 22px; line-height: 1.25; margin: 8px 0 4px; }
+.pv-main h1 { font-size: 22px; line-height: 1.25; margin: 8px 0 4px; overflow-wrap: anywhere; }
 .pv-sub { color: #5a6570; font-size: 14px; margin: 0 0 12px; }
 .pv-night .pv-sub { color: #a9b3bd; }
 .pv-nav { display: flex; flex-wrap: wrap; gap: 0 14px; margin: 0 0 12px; font-size: 15px; }

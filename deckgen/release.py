@@ -8,6 +8,7 @@ with different bytes. Then every file is written, the changelog section included
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,25 +27,61 @@ def _semver(v: str) -> tuple[int, ...]:
     return tuple(int(x) for x in v.split("."))
 
 
+def released(releases_dir: Path) -> list[tuple[Path, dict]]:
+    """Every released manifest in ``releases_dir``, whatever its slug, oldest version first."""
+    if not releases_dir.is_dir():
+        return []
+    found = []
+    for path in sorted(releases_dir.glob("*.manifest.json")):
+        record = manifest.read(path)
+        version = (record.get("deck") or {}).get("version")
+        if not isinstance(version, str) or not re.fullmatch(r"\d+\.\d+\.\d+", version):
+            raise DeckgenError(
+                Problem(
+                    str(path),
+                    None,
+                    f"version {version!r} is not MAJOR.MINOR.PATCH: not a release manifest deckgen wrote",
+                )
+            )
+        found.append((path, record))
+    return sorted(found, key=lambda pr: _semver(pr[1]["deck"]["version"]))
+
+
 def last_release(releases_dir: Path, slug: str, below: str) -> dict | None:
     """The newest released full-deck manifest of ``slug`` older than version ``below``."""
     best = None
-    if not releases_dir.is_dir():
-        return None
-    for path in sorted(releases_dir.glob(f"{slug}-v*.manifest.json")):
-        record = manifest.read(path)
-        version = record["deck"]["version"]
-        if _semver(version) < _semver(below) and (best is None or _semver(version) > _semver(best["deck"]["version"])):
+    for _, record in released(releases_dir):
+        if record["deck"].get("slug") == slug and _semver(record["deck"]["version"]) < _semver(below):
             best = record
     return best
 
 
-def _was_released(apkg: Path) -> bool:
-    beside = manifest.manifest_path(apkg)
-    try:
-        return bool(manifest.read(beside).get("build", {}).get("release")) if beside.is_file() else True
-    except DeckgenError:
-        return True  # unknown origin: treat it as published
+def _check_lineage(releases_dir: Path, slug: str, version: str) -> None:
+    """A release continues the newest one: the same slug (every GUID comes from it), a version not below it."""
+    history = released(releases_dir)
+    if not history:
+        return
+    path, newest = history[-1]
+    old_slug, old_version = newest["deck"].get("slug"), newest["deck"]["version"]
+    if old_slug != slug:
+        raise DeckgenError(
+            Problem(
+                str(path),
+                None,
+                f"the last release is `{old_slug}` {old_version} and deck.yaml "
+                f"now says slug `{slug}`: every note would get a new GUID and users would get "
+                "a duplicate of every card; restore the slug (a fork starts with an empty releases/)",
+            )
+        )
+    if _semver(version) < _semver(old_version):
+        raise DeckgenError(
+            Problem(
+                str(path),
+                None,
+                f"version {version} is below the last release {old_version}: "
+                "a release moves forward; set a version above it in deck.yaml",
+            )
+        )
 
 
 def release(
@@ -59,6 +96,7 @@ def release(
     deck = project.deck
     full = builder.BuildOptions(out_dir=out_dir, release=True)
 
+    _check_lineage(releases_dir, deck.slug, deck.version)
     previous = last_release(releases_dir, deck.slug, deck.version)
     report = None
     if previous is not None:
@@ -109,7 +147,7 @@ def release(
         clashes = []
         for s in staged:
             if s.result.path.is_file() and builder.file_sha256(s.result.path) != s.sha256:
-                if released_before or _was_released(s.result.path):
+                if released_before or builder.released_file(s.result.path):
                     clashes.append(s.result.path)
         if keep.is_file() and keep.read_bytes() != kept:
             clashes.append(keep)
@@ -132,11 +170,9 @@ def release(
             package.discard(tmp)
         raise
 
-    files: list[Path] = []
-    for s in staged:
-        s.commit()
-        files += [s.result.path, manifest.manifest_path(s.result.path)]
-    for tmp, target in extra:
-        package.commit(tmp, target)
-    files.append(keep)
+    pairs = [
+        pair for s in staged for pair in ((s.apkg, s.result.path), (s.manifest, manifest.manifest_path(s.result.path)))
+    ]
+    package.commit_all(pairs + extra)  # every file of the release, or none
+    files = [target for _, target in pairs] + [keep]
     return ReleaseResult(tuple(files), report, new_text != text)

@@ -18,6 +18,7 @@ import nh3
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
+from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
 # Placeholders for cloze markers while Markdown runs; input never holds them (stripped).
@@ -70,13 +71,15 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
-    "span": {"class"},
-    "div": {"class"},
-    "pre": {"class"},
-    "code": {"class"},
     "th": {"align"},
     "td": {"align"},
     "ol": {"start"},
+}
+# Classes only for highlighted code: a `cloze` or `wte-s` class written in a scenario would
+# make a section show on every front, or blind `deckgen diff`'s section hashes.
+ALLOWED_CLASSES = {
+    "span": {c for c in STANDARD_TYPES.values() if c},
+    "div": {"highlight"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -193,9 +196,18 @@ def _read_marker(text: str, start: int) -> tuple[Marker, int]:
     raise MarkerError("unclosed [[ marker: close it with ]]")
 
 
+_MATHJAX = re.compile(r"\\(?=[()\[\]])")
+
+
 def escape_anki(fragment: str, in_cloze: bool = False) -> str:
-    """Make HTML inert to Anki's field syntax without changing what the browser shows."""
+    """Make HTML inert to Anki's field syntax without changing what the browser shows.
+
+    Besides ``{{``, ``::`` and ``[sound:``, MathJax delimiters: Anki's cloze filter strips
+    every tag between a backslash-paren pair (or backslash-bracket pair), even across bullets.
+    """
     fragment = fragment.replace("{", "&#123;").replace("}", "&#125;")
+    if "\\" in fragment:
+        fragment = _MATHJAX.sub("&#92;", fragment)
     fragment = fragment.replace("[sound:", "&#91;sound:").replace("[anki:", "&#91;anki:")
     if in_cloze:
         fragment = fragment.replace(":", "&#58;")
@@ -258,6 +270,7 @@ class Renderer:
             self._md.convert(text),
             tags=ALLOWED_TAGS,
             attributes=ALLOWED_ATTRIBUTES,
+            allowed_classes=ALLOWED_CLASSES,
             url_schemes=URL_SCHEMES,
             link_rel="noopener noreferrer",
         )

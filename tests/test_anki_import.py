@@ -293,3 +293,84 @@ def test_references_are_links_on_every_back_and_on_no_front(tmp_path, collection
         ]
         assert "Read more" in _text(back)
         assert "Read more" not in _text(front) and "kafka.apache.org" not in front
+
+
+def test_whitespace_that_is_allowed_reaches_anki_in_every_field(tmp_path, collection):
+    """Tabs and line breaks are the only control characters a text may hold; Anki takes them everywhere."""
+    tab = (
+        scenario("tabs-everywhere")
+        .replace("title: Consumer lag explodes after a deploy", 'title: "Consumer\\tlag"')
+        .replace("  - consumer group rebalancing", '  - "consumer\\tgroup"')
+        .replace("    - Roll back the release", '    - "Roll\\tback the release"')
+        .replace("  - Adding partitions mid-incident", '  - "Adding\\tpartitions"')
+    )
+    tab += 'code: {lang: python, source: "x = 1\\t# tab\\r\\ny = 2\\n"}\n'
+    from tests.conftest import DECK_YAML
+
+    deck_text = DECK_YAML.replace('triggers: ["Kafka lag increased"]', 'triggers: ["Kafka\\tlag"]')
+    small_tree(tmp_path, **{"scenarios/streaming-kafka/tabs-everywhere.yaml": tab, "scenarios/deck.yaml": deck_text})
+    log = import_apkg(collection, _build(tmp_path))
+    assert len(log.new) == 6 and not log.duplicate and not log.conflicting
+    note = _note(collection, "tabs-everywhere")
+    assert len(note.fields) == 8 and sorted(c.ord for c in note.cards()) == [0, 1, 2, 3, 4]
+    assert (
+        "Consumer\tlag" in note["Title"] and "Roll\tback" in note["Text"] and "Adding\tpartitions" in note["Back Extra"]
+    )
+    bucket = collection.get_note(collection.find_notes('"note:deckgen Bucket" "Bucket:Streaming / Real-Time"')[0])
+    assert "Kafka\tlag" in bucket["Triggers"]
+
+
+@pytest.mark.parametrize("opening,closing", [("\\(", "\\)"), ("\\[", "\\]")])
+def test_mathjax_delimiters_in_two_bullets_show_as_written(tmp_path, collection, opening, closing):
+    """Anki strips every tag between MathJax delimiters: written in code, they must stay text."""
+    text = (
+        scenario("mathjax-in-code")
+        .replace("    - Roll back the release\n", f"    - 'Escape the paren as `{opening}` in the [[regex]]'\n")
+        .replace(
+            "    - 'Raise [[max.poll.interval.ms]] above the worst batch time'\n",
+            f"    - 'Close it with `{closing}` and [[test the pattern]]'\n",
+        )
+    )
+    small_tree(tmp_path, **{"scenarios/streaming-kafka/mathjax-in-code.yaml": text})
+    import_apkg(collection, _build(tmp_path))
+    note = _note(collection, "mathjax-in-code")
+    shown_open, shown_close = opening, closing
+    for card in note.cards():
+        for side in (card.question(), card.answer()):
+            assert side.count('<div class="wte-s wte-s') == 5  # every section keeps its markup
+            assert 'class="cloze"' in side and "<code>" in side
+        assert f"Escape the paren as {shown_open} in the" in _text(card.answer())
+        assert f"Close it with {shown_close} and" in _text(card.answer())
+        assert "mathjax_ignore" in card.question() and "mathjax_ignore" in card.answer()
+    c3 = next(c for c in note.cards() if c.ord == 2)
+    assert "[...]" in _text(_section(c3.question(), 3)) and "regex" not in _text(_section(c3.question(), 3))
+
+
+def test_card_classes_written_in_a_scenario_have_no_effect(tmp_path, collection):
+    """`class="cloze"` would show its section on every front; `wte-s` would blind diff's section hashes."""
+    text = (
+        scenario("class-injection")
+        .replace(
+            "    - Roll back the release\n",
+            "    - 'Roll back <span class=\"cloze\">INJECTED-CLOZE</span> now'\n",
+        )
+        .replace("why: |\n", 'why: |\n  <div class="wte-s wte-s4"><h2>fake</h2>INJECTED-SECTION</div>\n\n')
+    )
+    small_tree(tmp_path, **{"scenarios/streaming-kafka/class-injection.yaml": text})
+    apkg = _build(tmp_path)
+    import_apkg(collection, apkg)
+    note = _note(collection, "class-injection")
+    for card in note.cards():
+        question = card.question()
+        shown = [
+            n
+            for n in range(1, 6)
+            if re.search(rf'<div class="wte-s wte-s{n}">((?:(?!</div>).)*)class="cloze"', question, re.S)
+        ]
+        assert shown == [card.ord + 1]  # only the asked section holds a cloze, so only it shows on the front
+        assert 'class="wte-s wte-s4"><h2>fake' not in card.answer()
+    from deckgen.manifest import read
+
+    entry = next(n for n in read(apkg)["notes"] if n["id"] == "class-injection")
+    clean = next(n for n in read(apkg)["notes"] if n["id"] == "kafka-lag-after-deploy")
+    assert entry["sections"]["preventive"] == clean["sections"]["preventive"]  # the fake section is not a section

@@ -267,6 +267,48 @@ CASES = [
         {"scenarios/streaming-kafka/other.yml": scenario("other")},
         "scenarios/streaming-kafka/other.yml: not a scenario file: rename it to other.yaml",
     ),
+    # --- hostile names and media ---
+    (
+        "windows device id",
+        {"scenarios/streaming-kafka/con.yaml": scenario("con")},
+        "scenarios/streaming-kafka/con.yaml:1: id: `con` is a device name on Windows, where `con.yaml` cannot exist: "
+        "choose another id",
+    ),
+    (
+        "windows device category",
+        {"scenarios/deck.yaml": DECK_YAML.replace("slug: pipeline-failures", "slug: aux")},
+        "scenarios/deck.yaml:11: categories[2].slug: `aux` is a device name on Windows, where that folder cannot "
+        "exist: choose another",
+    ),
+    (
+        "svg with a script",
+        {
+            S: scenario(media="[x.svg]"),
+            "media/x.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        },
+        f"{SP}:26: media[1]: `x.svg` holds a <script> element: media must be plain pictures (an SVG opened on its own "
+        "runs its scripts)",
+    ),
+    (
+        "svg loading a remote image",
+        {
+            S: scenario(media="[x.svg]"),
+            "media/x.svg": b'<svg xmlns="http://www.w3.org/2000/svg" '
+            b'xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="https://evil.example/p.png"/></svg>',
+        },
+        f"{SP}:26: media[1]: `x.svg` refers outside itself (href='https://evil.example/p.png'): media must be plain "
+        "pictures",
+    ),
+    (
+        "svg with a handler",
+        {S: scenario(media="[x.svg]"), "media/x.svg": b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'},
+        f"{SP}:26: media[1]: `x.svg` holds an event handler (onload)",
+    ),
+    (
+        "svg with entities",
+        {S: scenario(media="[x.svg]"), "media/x.svg": b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "b">]><svg/>'},
+        f"{SP}:26: media[1]: `x.svg` declares a DOCTYPE or entities",
+    ),
     # --- references ---
     (
         "reference not https",
@@ -303,7 +345,11 @@ CASES = [
     ),
     (
         "four references",
-        {S: scenario(references="[" + ", ".join(f"{{title: T{i}, url: 'https://example.com/{i}'}}" for i in range(4)) + "]")},
+        {
+            S: scenario(
+                references="[" + ", ".join(f"{{title: T{i}, url: 'https://example.com/{i}'}}" for i in range(4)) + "]"
+            )
+        },
         f"{SP}:26: references: has 4 items; at most 3 allowed",
     ),
     # --- deck.yaml ---
@@ -322,6 +368,24 @@ CASES = [
         "deck duplicate category",
         {"scenarios/deck.yaml": DECK_YAML.replace("slug: pipeline-failures", "slug: streaming-kafka")},
         "scenarios/deck.yaml:11: categories[2].slug: `streaming-kafka` is already used by categories[1]",
+    ),
+    (
+        "deck title with ::",
+        {"scenarios/deck.yaml": DECK_YAML.replace('title: "Test Deck: Scenarios"', 'title: "Test::Deck"')},
+        "scenarios/deck.yaml:2: title: `Test::Deck` holds ::, which Anki reads as a deck separator or drops: a deck "
+        "name is one line without '::'",
+    ),
+    (
+        "category title with ::",
+        {"scenarios/deck.yaml": DECK_YAML.replace("title: Data Pipeline Failures", "title: 'Pipelines::Batch'")},
+        "scenarios/deck.yaml:12: categories[2].title: `Pipelines::Batch` holds ::, which Anki reads as a deck "
+        "separator or drops: a deck name is one line without '::'",
+    ),
+    (
+        "category title with a tab",
+        {"scenarios/deck.yaml": DECK_YAML.replace("title: Data Pipeline Failures", 'title: "Data\\tPipelines"')},
+        "scenarios/deck.yaml:12: categories[2].title: `Data\tPipelines` holds a tab or line break, which Anki reads as "
+        "a deck separator or drops: a deck name is one line without '::'",
     ),
     (
         "deck no buckets",
@@ -540,3 +604,153 @@ def test_markdown_that_would_take_seconds_is_refused(tmp_path, monkeypatch, runn
         f"{SP}:20: why: holds 400 '[' characters; the limit is 300 (Markdown slows down badly past it): move data into `code`"
         in result.output.splitlines()
     )
+
+
+# Every text a scenario or deck.yaml can hold, with a YAML escape for a control character in it.
+# Anki joins fields with \x1f: one of them in any field made it refuse the whole package.
+CONTROL_CASES = [
+    ("title", S, "title: Consumer lag explodes after a deploy", 'title: "Consumer\\x1f lag"', 2, "title"),
+    (
+        "situation",
+        S,
+        "situation: |\n  Twenty minutes",
+        'situation: "Twenty\\x1f minutes"\nxx: |\n  Twenty',
+        6,
+        "situation",
+    ),
+    ("concept", S, "  - consumer group rebalancing", '  - "consumer\\x1f group"', 10, "concepts[1]"),
+    ("bullet", S, "    - Roll back the release", '    - "Roll back\\x1f the release"', 15, "answer.immediate[2]"),
+    ("why", S, "why: |\n  Lag is a symptom", 'why: "Lag\\x1f"\nxx: |\n  Lag is a symptom', 20, "why"),
+    ("pitfall", S, "  - Adding partitions mid-incident", '  - "Adding\\x1f partitions"', 23, "pitfalls[1]"),
+    ("follow-up", S, "  - What changes with cooperative rebalancing?", '  - "What\\x1f changes?"', 25, "follow_ups[1]"),
+    ("NUL", S, "    - Roll back the release", '    - "Roll back\\0 the release"', 15, "answer.immediate[2]"),
+    (
+        "line separator",
+        S,
+        "    - Roll back the release",
+        '    - "Roll back\\u2028 the release"',
+        15,
+        "answer.immediate[2]",
+    ),
+    (
+        "escape char",
+        S,
+        "    - Roll back the release",
+        '    - "Roll back\\e[31m the release"',
+        15,
+        "answer.immediate[2]",
+    ),
+    ("key", S, "follow_ups:", '"follow\\x1fups":', 24, ""),
+    ("deck title", "scenarios/deck.yaml", 'title: "Test Deck: Scenarios"', 'title: "Test\\x1f Deck"', 2, "title"),
+    (
+        "category title",
+        "scenarios/deck.yaml",
+        "title: Streaming / Kafka Incidents",
+        'title: "Streaming\\x1f"',
+        9,
+        "categories[1].title",
+    ),
+    (
+        "bucket trigger",
+        "scenarios/deck.yaml",
+        'triggers: ["Kafka lag increased"]',
+        'triggers: ["Kafka\\x1f lag"]',
+        17,
+        "buckets[1].triggers[1]",
+    ),
+    (
+        "description",
+        "scenarios/deck.yaml",
+        "description: |\n  A *small* deck for tests.",
+        'description: "A\\x1f deck."',
+        5,
+        "description",
+    ),
+]
+
+
+@pytest.mark.parametrize("path,old,new,line,where", [c[1:] for c in CONTROL_CASES], ids=[c[0] for c in CONTROL_CASES])
+def test_control_characters_are_refused_in_every_field(tmp_path, monkeypatch, runner, path, old, new, line, where):
+    base = DECK_YAML if path.endswith("deck.yaml") else scenario()
+    text = base.replace(old, new, 1)  # a block scalar cannot hold an escape: the text becomes a quoted one
+    assert text != base, old
+    small_tree(tmp_path, **{path: text})
+    monkeypatch.chdir(tmp_path)
+    earlier = tmp_path / "build" / "test-deck-v1.0.0.apkg"
+    earlier.parent.mkdir()
+    earlier.write_bytes(b"an earlier build")
+    before = snapshot(tmp_path / "build")
+    for args in (["validate"], ["build"], ["lint"], ["preview"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (args, result.output)
+        lines = [ln for ln in result.output.splitlines() if "control character" in ln]
+        assert len(lines) == 1, result.output
+        assert lines[0].startswith(f"{path}:{line}: {where + ': ' if where else ''}"), lines[0]
+        assert "holds the control character U+" in lines[0] and "remove it" in lines[0]
+    assert snapshot(tmp_path / "build") == before
+    assert not (tmp_path / "build" / "preview").exists()
+
+
+def _refused(tmp_path, monkeypatch, runner, expected: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    earlier = tmp_path / "build" / "test-deck-v1.0.0.apkg"
+    earlier.parent.mkdir(exist_ok=True)
+    earlier.write_bytes(b"an earlier build")
+    before = snapshot(tmp_path / "build")
+    for args in (["validate"], ["build"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert expected in result.output.splitlines(), result.output
+    assert snapshot(tmp_path / "build") == before
+
+
+def test_a_fifo_in_the_scenarios_folder_is_never_opened(tmp_path, monkeypatch, runner):
+    import os
+
+    small_tree(tmp_path)
+    os.mkfifo(tmp_path / "scenarios" / "pipe")
+    _refused(
+        tmp_path,
+        monkeypatch,
+        runner,
+        "scenarios/pipe: not a file or a folder: scenarios go in <category-slug>/<id>.yaml",
+    )
+
+
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        (
+            "scenarios/deck.yaml",
+            "scenarios/deck.yaml: is a link: deck.yaml must be a plain file in the scenarios folder",
+        ),
+        (
+            "scenarios/retired.yaml",
+            "scenarios/retired.yaml: is a link: retired.yaml must be a plain file in the scenarios folder",
+        ),
+        ("CHANGELOG.md", "CHANGELOG.md: is a link: the changelog must be a plain file beside the scenarios"),
+    ],
+)
+def test_links_to_files_outside_are_not_followed(tmp_path, monkeypatch, runner, name, expected):
+    import os
+
+    small_tree(tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    outside.write_text(DECK_YAML if name.endswith("deck.yaml") else "retired: []\n")
+    target = tmp_path / name
+    if target.exists():
+        target.unlink()
+    os.symlink(outside, target)
+    _refused(tmp_path, monkeypatch, runner, expected)
+
+
+def test_markers_of_an_over_long_bullet_are_never_parsed(tmp_path, monkeypatch, runner):
+    from deckgen import model
+
+    crafted = "`" * 3000 + "[[" * 3000  # a parser's worst case, far over the 600-character limit
+    small_tree(tmp_path, **{S: replace("    - Roll back the release", f"    - '{crafted}'")})
+    parsed = []
+    real = model.parse_markers
+    monkeypatch.setattr(model, "parse_markers", lambda text: parsed.append(len(text)) or real(text))
+    _refused(tmp_path, monkeypatch, runner, f"{SP}:15: answer.immediate[2]: is 9,000 characters; the limit is 600")
+    assert max(parsed) < 600

@@ -267,3 +267,20 @@ def test_search_box_filters_the_index(browser, site):
         "wide-content",
         "gzip-one-task",
     ]
+
+
+def test_an_unbroken_long_title_does_not_widen_the_preview(browser, tmp_path):
+    title = "A" * 120
+    root = small_tree(
+        tmp_path,
+        **{
+            "scenarios/streaming-kafka/long-title.yaml": scenario("long-title").replace(
+                "title: Consumer lag explodes after a deploy", f"title: {title}"
+            ),
+        },
+    )
+    site = write_preview(load_project(root / "scenarios", root / "media"), root / "preview").index.parent
+    for page in (site / "notes" / "long-title.html", site / "index.html"):
+        browser.get(page.as_uri())
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= PHONE[0], f"{page.name} is {width} px wide"

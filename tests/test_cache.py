@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 
 import pytest
 
 from deckgen import BuildOptions, DeckgenError, build, load_project
 from deckgen import cache as cache_mod
-from deckgen import model, package
+from deckgen import builder, model, package
 from tests.conftest import scenario, small_tree, snapshot
 
 
@@ -105,3 +106,156 @@ def test_orphans_are_pruned_once_they_outnumber_live_entries(tmp_path):
     with sqlite3.connect(db_path) as db:
         keys = [k for (k,) in db.execute("select key from entries")]
     assert not any(k.startswith("sorphan") for k in keys) and len(keys) == live
+
+
+# -- a cache is never trusted beyond what a cold build makes ---------------------------------
+
+
+@pytest.fixture(autouse=True)
+def own_key(tmp_path, monkeypatch):
+    """Each test's machine key lives in its own folder (the real one is in ~/.cache/deckgen)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+def _db(root):
+    return root / "build" / ".cache" / cache_mod.FILE_NAME
+
+
+def _rows(root):
+    import sqlite3
+
+    with sqlite3.connect(_db(root)) as db:
+        return dict(db.execute("select key, value from entries"))
+
+
+def _writes(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    real = cache_mod.Cache._write
+    monkeypatch.setattr(cache_mod.Cache, "_write", lambda self, k, v: calls.append(k) or real(self, k, v))
+    return calls
+
+
+def test_a_corrupt_page_is_dropped_after_one_failure(tmp_path, monkeypatch):
+    root = small_tree(tmp_path)
+    cold = _build(root, out="cold", cache=False)
+    _build(root)
+    data = bytearray(_db(root).read_bytes())
+    data[4096:8192] = b"\xff" * 4096  # the second page: entries' b-tree
+    _db(root).write_bytes(bytes(data))
+    (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
+        scenario("late-events-window", difficulty="hard").replace("Roll back", "Revert")
+    )
+    writes = _writes(monkeypatch)
+    warm = _build(root)
+    cold_edit = _build(root, out="cold2", cache=False)
+    assert _sha(warm) == _sha(cold_edit) and _sha(cold) != _sha(cold_edit)
+    assert len(writes) <= 1  # one failure, then the run goes on without a cache: no lock to wait for
+
+
+def test_a_read_only_cache_folder_is_skipped_without_waiting(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    root = small_tree(tmp_path)
+    _build(root)
+    if os.geteuid() == 0:
+        monkeypatch.setattr(cache_mod, "_connect", _read_only_connect)
+    folder = root / "build" / ".cache"
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    _db(root).chmod(stat.S_IRUSR)
+    try:
+        (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
+            scenario("late-events-window", difficulty="hard").replace("Roll back", "Revert")
+        )
+        writes = _writes(monkeypatch)
+        warm = _build(root)
+        assert len(writes) <= 1
+    finally:
+        folder.chmod(stat.S_IRWXU)
+    assert _sha(warm) == _sha(_build(root, out="cold", cache=False))
+
+
+def _read_only_connect(path):
+    """root ignores file modes: open the database read-only, as a user without write access would."""
+    import sqlite3
+
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level="DEFERRED", timeout=0.2)
+
+
+def test_a_committed_cache_file_is_never_trusted(tmp_path):
+    """A pull request that adds build/.cache with crafted rows gets a cold build's bytes."""
+    import sqlite3
+    import zlib
+
+    root = small_tree(tmp_path)
+    cold = _build(root, out="cold", cache=False)
+    _build(root)
+    evil = '<script>alert(1)</script><img src="https://evil.example/x.png">'
+    with sqlite3.connect(_db(root)) as db:
+        for key, value in list(db.execute("select key, value from entries")):
+            if key.startswith("f"):
+                fields = json.loads(zlib.decompress(value[32:]))
+                fields[2] = evil + fields[2]
+                forged = zlib.compress(json.dumps(fields).encode(), 1)
+                db.execute("update entries set value = ? where key = ?", (b"\0" * 32 + forged, key))
+    warm = _build(root)
+    assert _sha(warm) == _sha(cold)
+    assert b"evil.example" not in zipfile_text(warm)
+
+
+def zipfile_text(apkg) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(apkg) as zf:
+        return zf.read("collection.anki2")
+
+
+def test_signed_rows_swapped_between_keys_or_of_the_wrong_shape_are_misses(tmp_path):
+    import sqlite3
+
+    root = small_tree(tmp_path)
+    cold = _build(root, out="cold", cache=False)
+    _build(root)
+    with sqlite3.connect(_db(root)) as db:
+        rows = list(db.execute("select key, value from entries where key like 'f%' order by key"))
+        (k1, v1), (k2, v2) = rows[0], rows[1]
+        db.execute("update entries set value = ? where key = ?", (v2, k1))  # valid MAC, other key
+        db.execute("update entries set value = ? where key = ?", (v1, k2))
+    assert _sha(_build(root)) == _sha(cold)
+    store = cache_mod.Cache(root / "build" / ".cache")
+    scenario_keys = [k for k in _rows(root) if k.startswith("s")]
+    for k in scenario_keys:
+        store._write(k, {"scenario": {"id": 3}, "id_line": "x"})  # signed, but not a scenario
+    for k in [k for k in _rows(root) if k.startswith("f")]:
+        store._write(k, ["only", "three", "fields"])
+    store.save()
+    assert _sha(_build(root)) == _sha(cold)
+
+
+def test_a_symlinked_cache_file_is_not_written_into(tmp_path):
+    import os
+
+    root = small_tree(tmp_path)
+    other = tmp_path / "someone-elses.sqlite"
+    other.write_bytes(b"")
+    (root / "build" / ".cache").mkdir(parents=True)
+    os.symlink(other, _db(root))
+    cold = _build(root, out="cold", cache=False)
+    assert _sha(_build(root)) == _sha(cold)
+    assert other.read_bytes() == b""
+
+
+def test_a_renderer_upgrade_is_a_new_key(tmp_path, monkeypatch):
+    from deckgen import cache_key
+
+    root = small_tree(tmp_path)
+    _build(root)
+    rendered = []
+    real = builder._render
+    monkeypatch.setattr(builder, "_render", lambda s: rendered.append(s.id) or real(s))
+    _build(root)
+    assert rendered == []  # warm: nothing rendered again
+    monkeypatch.setattr(cache_key, "environment", lambda: "deckgen=0.1.0 markdown=99.0 pygments=2.21.0")
+    warm = _build(root)
+    assert sorted(rendered) == ["gzip-one-task", "kafka-lag-after-deploy", "late-events-window"]
+    assert _sha(warm) == _sha(_build(root, out="cold", cache=False))

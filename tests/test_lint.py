@@ -54,7 +54,10 @@ def bad(old: str, new: str) -> str:
     return GOOD.replace(old, new, 1)
 
 
-OTHERS = {"scenarios/streaming-kafka/late-events-window.yaml": None, "scenarios/pipeline-failures/gzip-one-task.yaml": None}
+OTHERS = {
+    "scenarios/streaming-kafka/late-events-window.yaml": None,
+    "scenarios/pipeline-failures/gzip-one-task.yaml": None,
+}
 
 
 def run(tmp_path, monkeypatch, text: str, *args: str):
@@ -81,7 +84,10 @@ CASES = [
     ),
     (
         "DG201 marker shown on the front",
-        bad("'Check whether the group is stuck in a [[rebalance loop]]'", "'Read the logs: members keep [[joining and leaving]]'"),
+        bad(
+            "'Check whether the group is stuck in a [[rebalance loop]]'",
+            "'Read the logs: members keep [[joining and leaving]]'",
+        ),
         f"{S}:18: DG201 answer.immediate[1]: `[[joining and leaving]]` is already on the front (title or situation), "
         "so the card asks nothing: hide what the responder must work out",
     ),
@@ -99,8 +105,10 @@ CASES = [
     ),
     (
         "DG204 marker on the team's name",
-        bad("'Tell the order-tracking team: [[tracking pages lag]], ETA 15:30'",
-            "'Tell the [[order-tracking team]]: tracking pages lag, ETA 15:30'"),
+        bad(
+            "'Tell the order-tracking team: [[tracking pages lag]], ETA 15:30'",
+            "'Tell the [[order-tracking team]]: tracking pages lag, ETA 15:30'",
+        ),
         f"{S}:23: DG204 answer.communication[1]: `[[order-tracking team]]` hides an audience: name who is told in "
         "plain text and hide what they are told (the impact, the decision)",
     ),
@@ -141,13 +149,16 @@ CASES = [
     ),
     (
         "DG501 broken fenced JSON",
-        GOOD + "\n  ```json\n  {\"a\": 1,}\n  ```\n",
+        GOOD + '\n  ```json\n  {"a": 1,}\n  ```\n',
         f"{S}:30: DG501 why: fenced json block, line 1: JSON: Expecting property name enclosed in double quotes: "
         "fix the sample",
     ),
     (
         "DG601 no references",
-        bad("references:\n  - title: 'Kafka docs: consumer configs'\n    url: https://kafka.apache.org/documentation/#consumerconfigs\n", ""),
+        bad(
+            "references:\n  - title: 'Kafka docs: consumer configs'\n    url: https://kafka.apache.org/documentation/#consumerconfigs\n",
+            "",
+        ),
         f"{S}:1: DG601 no `references`: add 1-3 pages of the vendor's docs or source (https) that back the key "
         "claims, as read while writing",
     ),
@@ -170,9 +181,16 @@ def test_near_duplicate_bullets_across_scenarios(tmp_path, monkeypatch):
     other = (
         one.replace("id: kafka-lag-after-deploy", "id: lag-twin")
         .replace("title: Consumer lag explodes after a deploy", "title: Lag twin")
-        .replace("'Check whether the group is stuck in a [[rebalance loop]]'", "'Pause the producer of the [[replay topic]]'")
-        .replace("'Raise [[max.poll.interval.ms]] above the worst batch time'", "'Cap [[max.poll.records]] at 200 per poll'")
-        .replace("'Tell the order-tracking team: [[tracking pages lag]], ETA 15:30'", "'Tell support: [[refund status lags]], ETA 16:00'")
+        .replace(
+            "'Check whether the group is stuck in a [[rebalance loop]]'", "'Pause the producer of the [[replay topic]]'"
+        )
+        .replace(
+            "'Raise [[max.poll.interval.ms]] above the worst batch time'", "'Cap [[max.poll.records]] at 200 per poll'"
+        )
+        .replace(
+            "'Tell the order-tracking team: [[tracking pages lag]], ETA 15:30'",
+            "'Tell support: [[refund status lags]], ETA 16:00'",
+        )
         .replace("'Next update at 15:00 in #orders'", "'Next update 15:30 in #support'")
     )
     small_tree(tmp_path, **{S: one, "scenarios/streaming-kafka/lag-twin.yaml": other, **OTHERS})
@@ -185,7 +203,9 @@ def test_near_duplicate_bullets_across_scenarios(tmp_path, monkeypatch):
 
 
 def test_a_yaml_comment_silences_one_finding_on_its_line(tmp_path, monkeypatch):
-    text = bad("'Roll back the release'", "'Roll back the release and pin the consumer image to 2.30'  # lint: ignore DG203")
+    text = bad(
+        "'Roll back the release'", "'Roll back the release and pin the consumer image to 2.30'  # lint: ignore DG203"
+    )
     result = run(tmp_path, monkeypatch, text, "--strict")
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "ok: no findings in 1 scenario, 1 silenced"
@@ -194,9 +214,15 @@ def test_a_yaml_comment_silences_one_finding_on_its_line(tmp_path, monkeypatch):
 
 
 def test_a_whole_file_and_the_deck_can_turn_a_rule_off(tmp_path, monkeypatch):
-    text = "# lint: ignore-file DG6\n" + bad("references:\n  - title: 'Kafka docs: consumer configs'\n    url: https://kafka.apache.org/documentation/#consumerconfigs\n", "")
+    text = "# lint: ignore-file DG6\n" + bad(
+        "references:\n  - title: 'Kafka docs: consumer configs'\n    url: https://kafka.apache.org/documentation/#consumerconfigs\n",
+        "",
+    )
     assert run(tmp_path, monkeypatch, text, "--strict").exit_code == 0
-    no_refs = bad("references:\n  - title: 'Kafka docs: consumer configs'\n    url: https://kafka.apache.org/documentation/#consumerconfigs\n", "")
+    no_refs = bad(
+        "references:\n  - title: 'Kafka docs: consumer configs'\n    url: https://kafka.apache.org/documentation/#consumerconfigs\n",
+        "",
+    )
     small_tree(tmp_path, **{S: no_refs, "scenarios/deck.yaml": DECK_YAML + "lint:\n  ignore: [DG601]\n", **OTHERS})
     assert CliRunner().invoke(main, ["lint", S, "--strict"]).exit_code == 0
     assert CliRunner().invoke(main, ["lint", S, "--strict", "--select", "DG1"]).exit_code == 0
@@ -204,9 +230,10 @@ def test_a_whole_file_and_the_deck_can_turn_a_rule_off(tmp_path, monkeypatch):
 
 def test_select_and_ignore_take_codes_and_prefixes(tmp_path, monkeypatch):
     text = bad("'Roll back the release'", "'Roll back the release and pin the consumer image to 2.30'")
-    text = bad("references:\n  - title: 'Kafka docs: consumer configs'\n    url: https://kafka.apache.org/documentation/#consumerconfigs\n", "").replace(
-        "'Roll back the release'", "'Roll back the release and pin the consumer image to 2.30'"
-    )
+    text = bad(
+        "references:\n  - title: 'Kafka docs: consumer configs'\n    url: https://kafka.apache.org/documentation/#consumerconfigs\n",
+        "",
+    ).replace("'Roll back the release'", "'Roll back the release and pin the consumer image to 2.30'")
     codes = lambda out: [ln.split()[1] for ln in out.splitlines()[:-1]]  # noqa: E731
     assert codes(run(tmp_path, monkeypatch, text).output) == ["DG601", "DG203"]
     assert codes(run(tmp_path, monkeypatch, text, "--select", "DG2").output) == ["DG203"]
@@ -229,7 +256,10 @@ def test_json_format_for_tools(tmp_path, monkeypatch):
     data = json.loads(run(tmp_path, monkeypatch, text, "--format", "json").output)
     assert data["counts"] == {"DG203": 1} and data["scenarios"] == 1
     assert data["findings"][0] == {
-        "path": S, "line": 19, "code": "DG203", "rule": "marker-whole-bullet",
+        "path": S,
+        "line": 19,
+        "code": "DG203",
+        "rule": "marker-whole-bullet",
         "message": "answer.immediate[2]: has no marker, so the card hides all of it: mark only the key phrase "
         "(the mechanism, setting, number or decision) with [[...]]",
     }
@@ -243,20 +273,25 @@ def test_invalid_input_is_a_validation_error_first(tmp_path, monkeypatch):
     ]
     text = CliRunner().invoke(main, ["validate", "--format", "json"])
     assert text.exit_code == 1
-    assert json.loads(text.output) == {"ok": False, "problems": [
-        {"path": S, "line": 5, "message": "difficulty: 'extreme' is not one of easy | medium | hard"}]}
+    assert json.loads(text.output) == {
+        "ok": False,
+        "problems": [{"path": S, "line": 5, "message": "difficulty: 'extreme' is not one of easy | medium | hard"}],
+    }
 
 
-@pytest.mark.parametrize("lang,source,expected", [
-    ("yaml", "a: 1\nb: [2\n", (3, "YAML: did not find expected ',' or ']'")),
-    ("yaml", "Resources: !Ref Bucket\n", None),  # tags parse; nothing is constructed
-    ("json", '{"a": 1}', None),
-    ("python", "def f(:\n", (1, "Python: invalid syntax")),
-    ("python", "import os\nos.system('echo never run')\n", None),  # parsed, never executed
-    ("sql", "SELECT * FROM t WHERE id = $1", None),  # Postgres placeholders: one dialect reads it
-    ("sql", "SELECT 1", None),
-    ("bash", "echo ok\n", None),
-])
+@pytest.mark.parametrize(
+    "lang,source,expected",
+    [
+        ("yaml", "a: 1\nb: [2\n", (3, "YAML: did not find expected ',' or ']'")),
+        ("yaml", "Resources: !Ref Bucket\n", None),  # tags parse; nothing is constructed
+        ("json", '{"a": 1}', None),
+        ("python", "def f(:\n", (1, "Python: invalid syntax")),
+        ("python", "import os\nos.system('echo never run')\n", None),  # parsed, never executed
+        ("sql", "SELECT * FROM t WHERE id = $1", None),  # Postgres placeholders: one dialect reads it
+        ("sql", "SELECT 1", None),
+        ("bash", "echo ok\n", None),
+    ],
+)
 def test_code_samples_are_parsed_never_run(lang, source, expected):
     assert code_problem(source, lang) == expected
 

@@ -179,7 +179,12 @@ def test_preview_is_offline_and_copies_media(tmp_path):
         ), path
     page = (tmp_path / "out" / "notes" / "tricky-markup.html").read_text("utf-8")
     assert '<img src="wide.svg"' in page
-    assert page.count('<a href="https://example.com/a?b=1&amp;c=2">Docs: &#123;&#123;c2&#58;&#58;x&#125;&#125; &amp; y</a>') == 5
+    assert (
+        page.count(
+            '<a href="https://example.com/a?b=1&amp;c=2">Docs: &#123;&#123;c2&#58;&#58;x&#125;&#125; &amp; y</a>'
+        )
+        == 5
+    )
 
 
 def test_a_failed_preview_writes_nothing(tmp_path):
@@ -254,3 +259,34 @@ def test_active_content_never_reaches_a_preview_page(tmp_path):
     ):
         assert bad not in low, bad
     assert "&lt;script&gt;</code> in code stays text" in page
+
+
+def test_a_preview_that_runs_out_of_space_leaves_the_old_one_whole(tmp_path):
+    """A real file size limit (ulimit -f) in the middle of writing: the earlier preview stays as it was."""
+    import subprocess
+    import sys
+
+    root = tricky_tree(tmp_path)
+    run = [
+        sys.executable,
+        "-m",
+        "deckgen",
+        "preview",
+        "--scenarios",
+        str(root / "scenarios"),
+        "--media",
+        str(root / "media"),
+        "--out",
+        str(tmp_path / "site"),
+    ]
+    subprocess.run(run, check=True, capture_output=True)
+    before = snapshot(tmp_path / "site")
+    (root / "scenarios/pipeline-failures/gzip-one-task.yaml").write_text(
+        scenario("gzip-one-task", "pipeline-failures", "easy").replace("Roll back", "Revert")
+    )
+    limited = subprocess.run(["bash", "-c", 'ulimit -f 40 && exec "$@"', "limit", *run], capture_output=True, text=True)
+    assert limited.returncode == 1 and "Traceback" not in limited.stderr, limited.stderr
+    assert limited.stderr.strip().startswith(f"{tmp_path / 'site'}: cannot write the preview: ")
+    assert limited.stderr.strip().endswith("; nothing was changed")
+    assert snapshot(tmp_path / "site") == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left

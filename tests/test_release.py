@@ -325,3 +325,139 @@ def test_diff_of_packages_uses_the_manifests_beside_them(tmp_path):
     )
     assert result.exit_code == 0
     assert "  - gzip-one-task  (merged into skewed-join-key)" in result.output
+
+
+def test_release_after_a_slug_change_is_refused(tmp_path):
+    v1 = _v1(tmp_path / "v1")
+    _release(v1)
+    v2 = small_tree(
+        tmp_path / "v2",
+        **{
+            "scenarios/deck.yaml": DECK_YAML.replace("slug: test-deck", "slug: renamed-deck")
+            .replace("version: 1.0.0", "version: 1.1.0")
+            .replace("2026-01-10", "2026-03-01"),
+        },
+    )
+    _seed_release(v1, v2)
+    with pytest.raises(DeckgenError) as info:
+        _release(v2)
+    assert str(info.value) == (
+        f"{v2 / 'releases' / 'test-deck-v1.0.0.manifest.json'}: the last release is `test-deck` 1.0.0 and deck.yaml "
+        "now says slug `renamed-deck`: every note would get a new GUID and users would get a duplicate of every "
+        "card; restore the slug (a fork starts with an empty releases/)"
+    )
+    assert not (v2 / "build").exists()
+
+
+def test_release_of_a_version_below_the_last_is_refused(tmp_path):
+    v1 = small_tree(tmp_path / "v1", **{"scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 2.0.0")})
+    _release(v1)
+    v2 = small_tree(
+        tmp_path / "v2",
+        **{
+            "scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.5.0").replace(
+                "2026-01-10", "2026-03-01"
+            ),
+        },
+    )
+    _seed_release(v1, v2)
+    with pytest.raises(DeckgenError) as info:
+        _release(v2)
+    assert str(info.value).endswith(
+        "version 1.5.0 is below the last release 2.0.0: a release moves forward; set a version above it in deck.yaml"
+    )
+    assert not (v2 / "build").exists()
+
+
+# -- hostile manifests and packages given to diff and release ------------------------------------
+
+
+def _recursive_view_apkg(path: Path) -> Path:
+    import sqlite3
+    import zipfile
+
+    db = path.with_suffix(".sqlite")
+    with sqlite3.connect(db) as conn:
+        conn.executescript(
+            "create table col (models text, decks text); insert into col values ('{}', '{}');"
+            "create view notes as with recursive r(n) as (select 1 union all select n + 1 from r)"
+            " select 'g' as guid, 1 as mid, '' as flds, '' as tags, n as id from r;"
+        )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.write(db, "collection.anki2")
+    return path
+
+
+HOSTILE = [
+    ("not json", b"{not json", "not a deckgen manifest: Expecting property name enclosed in double quotes"),
+    (
+        "notes not a list",
+        b'{"format": 1, "deck": {}, "notes": {"a": 1}}',
+        "not a deckgen manifest: `notes` is not a list",
+    ),
+    (
+        "note without guid",
+        b'{"format": 1, "deck": {}, "notes": [{"kind": "scenario"}]}',
+        "not a deckgen manifest: notes[1].guid is not text",
+    ),
+    (
+        "sections not text",
+        b'{"format": 1, "deck": {}, "notes": [{"guid": "g", "kind": "scenario", "id": "x", "hash": "h", '
+        b'"sections": {"a": 3}}]}',
+        "not a deckgen manifest: notes[1].sections is not a mapping of text",
+    ),
+    ("deck a list", b'{"format": 1, "deck": [], "notes": []}', "not a deckgen manifest: `deck` is not a mapping"),
+    (
+        "deeply nested",
+        b'{"format": 1, "deck": ' + b"[" * 100000 + b"]" * 100000 + b', "notes": []}',
+        "not a deckgen manifest: ",
+    ),
+    ("zip of garbage", b"PK\x03\x04garbage", "not a readable zip file"),
+]
+
+
+@pytest.mark.parametrize("data,expected", [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
+def test_hostile_manifests_are_refused_without_a_traceback(pair, tmp_path, data, expected):
+    old, _ = pair
+    good = tmp_path / "old.manifest.json"
+    good.write_text(json.dumps(old))
+    bad = tmp_path / "bad.manifest.json"
+    bad.write_bytes(data)
+    result = CliRunner().invoke(main, ["diff", str(good), str(bad)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    assert result.output.startswith(f"{bad}") and expected in result.output and len(result.output.splitlines()) == 1
+
+
+def test_a_package_whose_notes_are_a_recursive_view_is_refused_at_once(pair, tmp_path):
+    old, _ = pair
+    good = tmp_path / "old.manifest.json"
+    good.write_text(json.dumps(old))
+    apkg = _recursive_view_apkg(tmp_path / "evil.apkg")
+    result = CliRunner().invoke(main, ["diff", str(good), str(apkg)])
+    assert result.exit_code == 1
+    assert (
+        result.output.strip() == f"{apkg}: not an Anki package deckgen can read: its col and notes are not plain tables"
+    )
+
+
+def test_an_unparsable_version_is_a_problem_not_a_skipped_check(pair):
+    old, new = pair
+    new["deck"]["version"] = "1.1"
+    report = compare(old, new)
+    assert "NEW's version '1.1' is not MAJOR.MINOR.PATCH: the update check cannot be made" in report.problems
+    assert not report.ok
+
+
+def test_release_reads_only_manifests_it_can_trust(tmp_path):
+    v1 = _v1(tmp_path / "v1")
+    _release(v1)
+    (v1 / "releases" / "test-deck-v0.9.0.manifest.json").write_bytes(
+        b'{"format": 1, "deck": {"version": "zero"}, "notes": []}'
+    )
+    with pytest.raises(DeckgenError) as info:
+        _release(v1)
+    assert str(info.value) == (
+        f"{v1 / 'releases' / 'test-deck-v0.9.0.manifest.json'}: version 'zero' is not "
+        "MAJOR.MINOR.PATCH: not a release manifest deckgen wrote"
+    )
