@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -36,6 +37,9 @@ SECTION_TITLES = {
 NO_MATH = "mathjax_ignore tex2jax_ignore"
 SECTION_CLOZE = {"immediate": 3, "preventive": 4, "communication": 5}
 CLASSIFY_DECK = "00 Classify the scenario"
+# What an unmarked [...] stands for, where the card's heading does not say it.
+PRIMARY_HINT, ALSO_HINT = "primary bucket", "also"
+CONCEPT_HINT, TYPICAL_HINT = "concept", "typical scenario"
 
 
 def stable_id(*parts: str) -> int:
@@ -88,15 +92,28 @@ def _front(fields: str, tts: str | None) -> str:
     return speak + fields
 
 
+def answer_anchors(sections: int) -> str:
+    """Where Anki scrolls after "Show Answer": just above the section the card asks.
+
+    Anki's reviewers scroll to the element with id="answer". The Text field's sections and
+    this anchor are siblings in a flex column, and the anchor's ``order`` puts it right before
+    section N on card N, so the revealed answer and its heading are at the top of the screen.
+    """
+    return "".join(
+        f'{{{{#c{n}}}}}<div id="answer" class="wte-anchor wte-a{n}"></div>{{{{/c{n}}}}}' for n in range(1, sections + 1)
+    )
+
+
 def _cloze_model(
-    model_id: int, name: str, fields: tuple[str, ...], head: str, back_tail: str, tts: str | None
+    model_id: int, name: str, fields: tuple[str, ...], head: str, back_tail: str, tts: str | None, sections: int
 ) -> genanki.Model:
     """A one-template cloze note type: the head, then the Text cloze; the back adds Back Extra."""
     qfmt = _front(
         f'<div class="wte wte-front {NO_MATH}">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>', tts
     )
     afmt = (
-        f'<div class="wte wte-back {NO_MATH}">\n{head}<div class="wte-text" id="answer">{{{{cloze:Text}}}}</div>\n'
+        f'<div class="wte wte-back {NO_MATH}">\n{head}<div class="wte-text">{answer_anchors(sections)}'
+        "{{cloze:Text}}</div>\n"
         '{{#Back Extra}}<div class="wte-extra">{{Back Extra}}</div>{{/Back Extra}}\n'
         f"{back_tail}</div>"
     )
@@ -118,7 +135,7 @@ def scenario_model(tts: str | None = None) -> genanki.Model:
         '<div class="wte-situation">{{Situation}}</div>\n'
     )
     tail = '<div class="wte-id">{{Scenario ID}}</div>\n'
-    return _cloze_model(SCENARIO_MODEL_ID, SCENARIO_MODEL_NAME, SCENARIO_FIELDS, head, tail, tts)
+    return _cloze_model(SCENARIO_MODEL_ID, SCENARIO_MODEL_NAME, SCENARIO_FIELDS, head, tail, tts, 5)
 
 
 def bucket_model() -> genanki.Model:
@@ -127,7 +144,7 @@ def bucket_model() -> genanki.Model:
         '<div class="wte-title">{{Bucket}}</div>\n'
         '<div class="wte-situation wte-triggers"><div class="wte-lead">When the interviewer opens with</div>{{Triggers}}</div>\n'
     )
-    return _cloze_model(BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS, head, "", None)
+    return _cloze_model(BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS, head, "", None, 2)
 
 
 # -- fields ---------------------------------------------------------------------------
@@ -143,12 +160,13 @@ def _list(items: list[str]) -> str:
 
 def scenario_fields(r: Renderer, deck: Deck, s: Scenario, for_peers: bool = False) -> tuple[str, ...]:
     """The eight field values of a scenario note, in :data:`SCENARIO_FIELDS` order."""
-    bucket_titles = [html.escape(deck.bucket(b).title, quote=False) for b in s.buckets]
-    primary = f"<strong>{bucket_titles[0]}</strong>"
-    others = "".join(f" · {t}" for t in bucket_titles[1:])
+    bucket_titles = [escape_anki(html.escape(deck.bucket(b).title, quote=False)) for b in s.buckets]
+    # One cloze per bucket, each saying what it stands for: the front shows how many are asked.
+    buckets = [cloze(f"<strong>{bucket_titles[0]}</strong>", 1, PRIMARY_HINT)]
+    buckets += [cloze(t, 1, ALSO_HINT) for t in bucket_titles[1:]]
     text = [
-        _section("wte-s1", "Which bucket?", "<p>" + cloze(escape_anki(primary + others), 1) + "</p>"),
-        _section("wte-s2", "Concepts to name", _list([r.cloze_item(c, 2) for c in s.concepts])),
+        _section("wte-s1", "Which bucket?", "<p>" + " · ".join(buckets) + "</p>"),
+        _section("wte-s2", "Concepts to name", _list([r.cloze_item(c, 2, CONCEPT_HINT) for c in s.concepts])),
     ]
     for section in ("immediate", "preventive", "communication"):
         n = SECTION_CLOZE[section]
@@ -204,8 +222,10 @@ def references_section(references) -> str:
 
 def bucket_fields(r: Renderer, deck: Deck, bucket, titles: list[str]) -> tuple[str, ...]:
     triggers = _list([f"“{r.inline(t)}”" for t in bucket.triggers])
-    text = _section("wte-s1", "Typical scenarios", _list([r.cloze_item(t, 1) for t in bucket.typical]))
-    text += _section("wte-s2", "Concepts an interviewer expects", _list([r.cloze_item(c, 2) for c in bucket.concepts]))
+    text = _section("wte-s1", "Typical scenarios", _list([r.cloze_item(t, 1, TYPICAL_HINT) for t in bucket.typical]))
+    text += _section(
+        "wte-s2", "Concepts an interviewer expects", _list([r.cloze_item(c, 2, CONCEPT_HINT) for c in bucket.concepts])
+    )
     extra = ""
     if titles:
         extra = (
@@ -230,11 +250,28 @@ class NoteSpec:
     deck_key: str  # "classify" or a category slug
 
 
+_BLOCK = re.compile(
+    r"\s*(</?(?:p|ul|ol|li|h[1-6]|div|blockquote|table|thead|tbody|tr|td|th|hr|br|dl|dt|dd)\b[^>]*>)\s*"
+)
+
+
+def one_line_html(fragment: str) -> str:
+    """HTML without line breaks or white space between blocks, code blocks kept as they are.
+
+    Anki's overview shows the deck description with ``white-space: pre-wrap``: every line
+    break in the source would break a sentence there, and indentation would show.
+    """
+    parts = re.split(r"(<pre\b.*?</pre>)", fragment, flags=re.S)
+    for i in range(0, len(parts), 2):
+        parts[i] = _BLOCK.sub(r"\1", re.sub(r"\s*\n\s*", " ", parts[i]))
+    return "".join(parts).strip()
+
+
 def deck_description(r: Renderer, deck: Deck, n_scenarios: int, label: str = "", changes: str = "") -> str:
     body = r.block(deck.description) if deck.description else ""
     kept = f" · {escape_anki(html.escape(label, quote=False))}" if label else ""
     news = f"<h3>What's new in {deck.version}</h3>{r.block(changes)}" if changes else ""
-    return (
+    return one_line_html(
         f"{body}<p><b>Version {deck.version}</b> · released {deck.released.isoformat()} · "
         f"{n_scenarios} scenarios{kept}</p>{news}"
     )

@@ -295,9 +295,9 @@ class Renderer:
         rendered = [cloze(self._inline(m.phrase), ordinal, m.hint) for m in markers]
         return _PH_RE.sub(lambda m: rendered[int(m.group(1))], shell)
 
-    def cloze_item(self, text: str, ordinal: int) -> str:
+    def cloze_item(self, text: str, ordinal: int, hint: str | None = None) -> str:
         """A concept or typical scenario: hidden whole; markers are literal here."""
-        return cloze(self.inline(text), ordinal)
+        return cloze(self.inline(text), ordinal, hint)
 
     def code(self, source: str, lang: str) -> str:
         return escape_anki(highlight(source, lexer_for(lang), self._formatter))

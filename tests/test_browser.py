@@ -198,7 +198,7 @@ def test_front_hides_the_cloze_and_back_shows_it(browser, site):
     assert "rebalance loop" in back and "Roll back the release" in back
     assert "Which bucket?".upper() not in front.upper()  # the front shows only the asked section
     c1_front = browser.find_element(By.CSS_SELECTOR, "#c1 .pv-front .card").text
-    assert "[...]" in c1_front and "Streaming / Real-Time" not in c1_front
+    assert "[primary bucket] · [also]" in c1_front and "Streaming / Real-Time" not in c1_front
     assert "Streaming / Real-Time" in browser.find_element(By.CSS_SELECTOR, "#c1 .pv-back .card").text
 
 
@@ -284,3 +284,102 @@ def test_an_unbroken_long_title_does_not_widen_the_preview(browser, tmp_path):
         browser.get(page.as_uri())
         width = browser.execute_script("return document.documentElement.scrollWidth")
         assert width <= PHONE[0], f"{page.name} is {width} px wide"
+
+
+# -- Anki's reviewer: "Show Answer" scrolls to #answer ------------------------------------------
+
+# For each card as the anki package renders its back: lay it out, do what Anki's reviewer does
+# after "Show Answer" (document.getElementById("answer").scrollIntoView()), and report where
+# the asked section's heading and its first revealed cloze end up.
+REVIEW = r"""
+var cards = arguments[0], out = [];
+cards.forEach(function (c) {
+  document.body.className = "card card" + c.ord;
+  document.body.innerHTML = c.html;
+  window.scrollTo(0, 0);
+  var anchor = document.getElementById("answer");
+  if (anchor) anchor.scrollIntoView();
+  var section = document.querySelector(".wte-s" + c.ord), cloze = section && section.querySelector(".cloze");
+  var h = section && section.querySelector("h2");
+  var atEnd = window.scrollY >= document.documentElement.scrollHeight - window.innerHeight - 1;
+  out.push([c.key, c.ord, !!anchor, h ? h.getBoundingClientRect().top : null,
+            cloze ? cloze.getBoundingClientRect().top : null, cloze ? cloze.getBoundingClientRect().bottom : null,
+            window.innerHeight, atEnd]);
+});
+return out;
+"""
+
+
+@pytest.fixture(scope="module")
+def reviewed_backs(tmp_path_factory):
+    """Every card's back as Anki renders it, after importing the bundled deck."""
+    from deckgen import BuildOptions, build
+    from tests.conftest import import_apkg, new_collection
+
+    folder = tmp_path_factory.mktemp("reviewer")
+    project = load_project(REPO / "scenarios", REPO / "media")
+    col = new_collection(folder / "anki")
+    try:
+        import_apkg(col, build(project, BuildOptions(out_dir=folder / "build")).path)
+        cards = []
+        for cid in col.find_cards(""):
+            card = col.get_card(cid)
+            cards.append(
+                {
+                    "key": card.note()["Scenario ID"] if "Scenario ID" in card.note() else card.note()["Bucket"],
+                    "ord": card.ord + 1,
+                    "html": card.answer(),
+                }
+            )
+    finally:
+        col.close()
+    return cards
+
+
+@pytest.mark.parametrize("width,height,mobile", [(360, 740, True), (1100, 850, False)])
+def test_show_answer_puts_the_asked_answer_on_screen(browser, reviewed_backs, width, height, mobile):
+    try:
+        resize(browser, width, height, mobile=mobile)
+        browser.get("about:blank")
+        rows = browser.execute_script(REVIEW, reviewed_backs)
+    finally:
+        resize(browser, *PHONE)
+    assert len(rows) == 110 * 5 + 11 * 2
+    # The asked section's heading opens the screen (unless the card is too short to scroll that
+    # far), and its first revealed cloze is in view.
+    off = [
+        (key, n, heading, top)
+        for key, n, anchored, heading, top, bottom, view, at_end in rows
+        if not anchored
+        or heading is None
+        or heading < 0
+        or (heading > 40 and not at_end)
+        or top is None
+        or top < 0
+        or bottom > view
+    ]
+    assert not off, f"{len(off)} cards at {width}x{height} do not open at the asked answer: {off[:5]}"
+
+
+def test_code_uses_the_width_of_a_wide_window_before_it_scrolls(browser, site):
+    """At 1100 px the text column is 42rem; a code block wider than that grows to the window first."""
+    try:
+        resize(browser, 1100, 850, mobile=False)
+        browser.get((site / "notes" / "wide-content.html").as_uri() + "?phone=0")
+        # The back of c3 as the whole window, the way Anki's reviewer shows a card.
+        browser.execute_script(
+            "var html = document.querySelector('#c3 .pv-back .card').innerHTML;"
+            "document.body.className = 'card card3'; document.body.innerHTML = html;"
+        )
+        boxes = browser.execute_script(
+            "var out = []; document.querySelectorAll('.wte-extra .highlight').forEach(function (h) {"
+            "  var col = h.closest('.wte').getBoundingClientRect(), r = h.getBoundingClientRect();"
+            "  out.push([r.width, col.width, h.scrollWidth, h.clientWidth, r.left, r.right]); }); return out;"
+        )
+    finally:
+        resize(browser, *PHONE)
+    assert boxes
+    for width, column, scroll, client, left, right in boxes:
+        assert width > column  # wider than the text column
+        assert scroll <= client + 1  # the whole line shows: no sideways scroll
+        assert left >= 0 and right <= 1100
