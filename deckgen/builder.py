@@ -231,8 +231,9 @@ def stage(project: Project, options: BuildOptions = BuildOptions(), progress=Non
 
     path = Path(options.out_dir) / output_name(project, options)
     try:
+        mtime = notes.model_mtime(package.release_timestamp(deck.released), options.tts)
         staged_apkg = package.stage_apkg(
-            path, list(decks.values()), list(note_models.values()), stream(), media, deck.released
+            path, list(decks.values()), list(note_models.values()), stream(), media, deck.released, mtime
         )
     except BaseException:
         if project.cache is not None:

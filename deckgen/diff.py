@@ -119,13 +119,24 @@ def compare(old: dict, new: dict, pending: bool = False) -> Report:
             )
 
     report = Report(old, new, tuple(added), tuple(changed), tuple(retired), unchanged, (), tuple(notes))
+    notes += template_notes(old, new)
+    switch = edition(old) != edition(new) and old.get("build") is not None and new.get("build") is not None
+    same_release = (old["deck"].get("version"), old["deck"].get("released")) == (
+        new["deck"].get("version"),
+        new["deck"].get("released"),
+    )
+    explained = set()  # what an edition switch of one release explains: not a content change
+    if switch and same_release:
+        explained, edition_notes = _edition_changes(old, new, added, changed)
+        notes += edition_notes
     for side, record in (("OLD", old), ("NEW", new)):
         v, d = record["deck"].get("version"), record["deck"].get("released")
         if v is not None and _version(v) is None:
             problems.append(f"{side}'s version {v!r} is not MAJOR.MINOR.PATCH: the update check cannot be made")
         if d is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(d)):
             problems.append(f"{side}'s release date {d!r} is not YYYY-MM-DD: the update check cannot be made")
-    if report.content_changed and not pending:
+    unexplained = [c for c in (*added, *changed, *retired) if c.id not in explained]
+    if unexplained and not pending:
         ov, nv = _version(old["deck"].get("version")), _version(new["deck"].get("version"))
         if ov and nv and nv <= ov:
             problems.append(
@@ -137,6 +148,115 @@ def compare(old: dict, new: dict, pending: bool = False) -> Report:
                 f"content changed but `released` did not move forward ({od} -> {nd}): Anki keeps the older copy of every edited note; set a later date in deck.yaml"
             )
     return Report(old, new, tuple(added), tuple(changed), tuple(retired), unchanged, tuple(problems), tuple(notes))
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def edition(record: dict) -> tuple:
+    """Which edition of a release a manifest describes: its filters, peers or not, its TTS language."""
+    build = record.get("build") or {}
+    return (
+        tuple(build.get("categories") or ()),
+        tuple(build.get("difficulties") or ()),
+        bool(build.get("for_peers")),
+        build.get("tts"),
+    )
+
+
+def _edition_changes(old: dict, new: dict, added: list[Change], changed: list[Change]) -> tuple[set[str], list[str]]:
+    """Two editions of one release: what importing NEW over OLD does, in Anki's terms."""
+    explained: set[str] = set()
+    out = []
+    if edition(old)[:2] != edition(new)[:2]:
+        if added:
+            explained |= {c.id for c in added}
+            out.append(
+                f"NEW holds {_n(len(added), 'note')} OLD's subset left out: importing adds them, the rest stay "
+                "as they are"
+            )
+        lists = [c for c in changed if c.kind == "bucket" and c.detail == "back"]
+        if lists:
+            explained |= {c.id for c in lists}
+            out.append(
+                f"the bucket notes list the scenarios each build holds ({_n(len(lists), 'list')} differ): at the "
+                "same version Anki keeps the lists it has; the next release brings the whole deck's"
+            )
+    stories = [c for c in changed if c.kind == "scenario" and c.detail == "back"]
+    peers_old, peers_new = edition(old)[2], edition(new)[2]
+    if peers_old != peers_new and stories:
+        explained |= {c.id for c in stories}
+        which = "leaves out" if peers_new else "adds"
+        out.append(
+            f"NEW {which} the personal stories of {_n(len(stories), 'note')}, at the same version and date: importing it "
+            "changes none of them (Anki keeps the copy it has); the next release's notes bring the difference"
+        )
+    return explained, out
+
+
+def _mod(record: dict, t: dict) -> int | None:
+    """A note type's modification time; for manifests that predate it, the release's midnight UTC."""
+    if isinstance(t.get("mod"), int):
+        return t["mod"]
+    released = record["deck"].get("released")
+    if not isinstance(released, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", released):
+        return None
+    import datetime as dt
+
+    day = dt.date.fromisoformat(released)
+    midnight = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+    from deckgen.notes import TTS_NEWER_BY
+
+    return midnight + (TTS_NEWER_BY if (record.get("build") or {}).get("tts") else 0)
+
+
+def _speaks(record: dict, t: dict) -> bool | None:
+    if "speaks" in t:
+        return bool(t["speaks"])
+    build = record.get("build")
+    return None if build is None else bool(build.get("tts"))
+
+
+def template_notes(old: dict, new: dict) -> list[str]:
+    """What importing NEW does to the card templates: Anki takes a note type's templates only if newer."""
+    out = []
+    olds = {t["name"]: t for t in old.get("note_types", [])}
+    for t in new.get("note_types", []):
+        o = olds.get(t["name"])
+        if o is None or o.get("fingerprint") != t.get("fingerprint"):
+            continue
+        old_speaks, new_speaks = _speaks(old, o), _speaks(new, t)
+        old_mod, new_mod = _mod(old, o), _mod(new, t)
+        differ = (o.get("html") != t.get("html")) if "html" in o and "html" in t else old_speaks != new_speaks
+        if not differ or old_mod is None or new_mod is None:
+            continue
+        takes = new_mod > old_mod
+        name = f"`{t['name']}`"
+        if old_speaks is False and new_speaks:
+            out.append(
+                f"{name}: NEW speaks (text-to-speech) and is newer, so cards start speaking; reviews are kept"
+                if takes
+                else f"warning: {name}: NEW speaks but is not newer than OLD, so Anki keeps OLD's "
+                "silent templates: take the TTS file of this version or a later one"
+            )
+        elif old_speaks and new_speaks is False:
+            out.append(
+                f"warning: {name}: NEW is silent and newer, so cards stop speaking; listeners take the TTS file "
+                "of each release"
+                if takes
+                else f"{name}: NEW is silent but not newer than OLD (the TTS edition "
+                "of this release), so importing it changes nothing: cards keep speaking; to silence them, turn "
+                "off automatic audio in the deck's options, or import the next plain release"
+            )
+        elif takes:
+            out.append(f"{name}: the card templates change, and Anki takes them (NEW's note type is newer)")
+        else:
+            out.append(
+                f"warning: {name}: the card templates differ but NEW's note type is not newer, so Anki keeps "
+                "OLD's: the template change does not arrive"
+            )
+    return out
 
 
 def format_report(report: Report) -> str:
@@ -154,7 +274,7 @@ def format_report(report: Report) -> str:
             lines.append(f"  {sign} {c.id}" + (f"  ({c.detail})" if c.detail else ""))
     lines.append(f"unchanged: {report.unchanged}")
     for note in report.notes:
-        lines.append(f"note: {note}")
+        lines.append(note if note.startswith("warning: ") else f"note: {note}")
     if report.problems:
         lines.append(f"problems: {len(report.problems)} (a user importing NEW over OLD would be hurt)")
         lines += [f"  ! {p}" for p in report.problems]

@@ -91,24 +91,37 @@ def note_entry(kind: str, guid: str, fields: dict[str, str], tags: list[str], ta
     }
 
 
-def note_types(tts: str | None = None) -> list[dict]:
-    from deckgen.notes import BUCKET_MODEL_ID, SCENARIO_MODEL_ID, TEMPLATE_NAME
+def _type_entry(mid: int, name: str, fields: list[str], templates: list[dict], css: str, mod: int | None) -> dict:
+    """A note type as Anki decides on it: names (copy or not), mtime (update or not), HTML (what changes)."""
+    names = [t["name"] for t in templates]
+    html = "".join(t.get("qfmt", "") + "\x1e" + t.get("afmt", "") for t in templates) + "\x1e" + css
+    return {
+        "id": mid,
+        "name": name,
+        "fields": fields,
+        "templates": names,
+        "fingerprint": fingerprint(name, fields, names),
+        "mod": mod,
+        "html": _h(html),
+        "speaks": "{{tts " in html or "[anki:tts" in html,
+    }
 
-    out = []
-    for mid, name, fields in (
-        (SCENARIO_MODEL_ID, SCENARIO_MODEL_NAME, SCENARIO_FIELDS),
-        (BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS),
-    ):
-        out.append(
-            {
-                "id": mid,
-                "name": name,
-                "fields": list(fields),
-                "templates": [TEMPLATE_NAME],
-                "fingerprint": fingerprint(name, list(fields), [TEMPLATE_NAME]),
-            }
-        )
-    return out
+
+def note_types(tts: str | None = None, mod: int | None = None) -> list[dict]:
+    from deckgen.notes import models
+
+    kinds = models(tts)
+    return [
+        _type_entry(m.model_id, m.name, [f["name"] for f in m.fields], m.templates, m.css, mod)
+        for m in (kinds["scenario"], kinds["bucket"])
+    ]
+
+
+def _model_mtime(deck, options) -> int:
+    from deckgen.notes import model_mtime
+    from deckgen.package import release_timestamp
+
+    return model_mtime(release_timestamp(deck.released), options.tts)
 
 
 def make_manifest(project, options, entries: list[dict], apkg_name: str, apkg_sha256: str | None) -> dict:
@@ -131,7 +144,7 @@ def make_manifest(project, options, entries: list[dict], apkg_name: str, apkg_sh
             "tts": options.tts,
             "release": options.release,
         },
-        "note_types": note_types(options.tts),
+        "note_types": note_types(options.tts, _model_mtime(deck, options)),
         "notes": entries,
         "retired": [{"id": r.id, "version": r.version, "reason": r.reason} for r in project.retired],
     }
@@ -348,16 +361,12 @@ def _record(shown: str, raw: bytes, models_json: str, decks_json: str, rows: lis
     types, by_mid = [], {}
     for mid, m in sorted(models.items()):
         fields = [str(f["name"]) for f in sorted(m["flds"], key=lambda f: f["ord"])]
-        templates = [str(t["name"]) for t in sorted(m["tmpls"], key=lambda t: t["ord"])]
-        types.append(
-            {
-                "id": int(m["id"]),
-                "name": str(m["name"]),
-                "fields": fields,
-                "templates": templates,
-                "fingerprint": fingerprint(str(m["name"]), fields, templates),
-            }
-        )
+        templates = [
+            {"name": str(t["name"]), "qfmt": str(t.get("qfmt", "")), "afmt": str(t.get("afmt", ""))}
+            for t in sorted(m["tmpls"], key=lambda t: t["ord"])
+        ]
+        mod = int(m["mod"]) if isinstance(m.get("mod"), int) else None
+        types.append(_type_entry(int(m["id"]), str(m["name"]), fields, templates, str(m.get("css", "")), mod))
         by_mid[int(m["id"])] = (kinds.get(m["name"], "other"), fields)
     rows = [(str(g), int(mid), str(flds), str(tags)) for g, mid, flds, tags in rows]
     tags_all = [t for _, _, _, tags in rows for t in tags.split()]

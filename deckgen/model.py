@@ -69,6 +69,7 @@ class Deck:
     tag_root: str
     categories: tuple[Category, ...]
     buckets: tuple[Bucket, ...]
+    tts: str = "en_US"  # the language of the release's text-to-speech edition
 
     def category(self, slug: str) -> Category:
         return next(c for c in self.categories if c.slug == slug)
@@ -303,6 +304,7 @@ def validate_deck(doc: Document) -> tuple[Deck | None, list[Problem]]:
         released=released,
         description=data.get("description") or "",
         tag_root=data.get("tag_root") or data["slug"],
+        tts=data.get("tts") or "en_US",
         categories=tuple(Category(c["slug"], c["title"], c.get("target")) for c in data["categories"]),
         buckets=tuple(
             Bucket(b["slug"], b["title"], tuple(b["triggers"]), tuple(b["typical"]), tuple(b["concepts"]))

@@ -87,9 +87,36 @@ def _css() -> str:
     return f"{base}\n/* code, light */\n{light}\n/* code, night */\n{night}\n"
 
 
-def _front(fields: str, tts: str | None) -> str:
-    speak = f"{{{{tts {tts}:Situation}}}}\n" if tts else ""
-    return speak + fields
+# What each card asks, spoken on the front of a TTS edition (the heading says it on screen).
+SCENARIO_ASKS = {
+    1: "Which bucket is this? The primary one first.",
+    2: "Which concepts does an interviewer listen for?",
+    3: "What do you do right now?",
+    4: "How do you stop it happening again?",
+    5: "What do you tell the business?",
+}
+BUCKET_ASKS = {1: "Name its typical scenarios.", 2: "Name the concepts an interviewer expects."}
+# A TTS edition's note types are this much newer than the plain edition's of the same release,
+# so Anki ("update note types if newer") takes its templates over the plain ones: switching on
+# speech works at the same version. A later release is at least a day newer than both.
+TTS_NEWER_BY = 60
+
+
+def _say(lang: str, text: str) -> str:
+    return f"[anki:tts lang={lang}]{html.escape(text, quote=False)}[/anki:tts]"
+
+
+def speech(lang: str, spoken_fields: tuple[str, ...], asks: dict[int, str], lead: str = "") -> tuple[str, str]:
+    """TTS for a front and a back: read the fields and what card N asks; then only the revealed answer.
+
+    Anki's ``cloze-only`` filter reads just the text of card N's clozes, so the back speaks the
+    answer being asked and nothing else: a card can be done eyes-free with auto-advance.
+    """
+    front = _say(lang, lead) if lead else ""
+    front += "".join(f"{{{{tts {lang}:{name}}}}}" for name in spoken_fields)
+    front += "".join(f"{{{{#c{n}}}}}{_say(lang, text)}{{{{/c{n}}}}}" for n, text in asks.items())
+    back = f"{{{{tts {lang}:cloze-only:Text}}}}"
+    return f'<div class="wte-tts">{front}</div>', f'<div class="wte-tts">{back}</div>'
 
 
 def answer_anchors(sections: int) -> str:
@@ -105,17 +132,25 @@ def answer_anchors(sections: int) -> str:
 
 
 def _cloze_model(
-    model_id: int, name: str, fields: tuple[str, ...], head: str, back_tail: str, tts: str | None, sections: int
+    model_id: int,
+    name: str,
+    fields: tuple[str, ...],
+    head: str,
+    back_tail: str,
+    sections: int,
+    spoken: tuple[str, str] = ("", ""),
 ) -> genanki.Model:
     """A one-template cloze note type: the head, then the Text cloze; the back adds Back Extra."""
-    qfmt = _front(
-        f'<div class="wte wte-front {NO_MATH}">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n</div>', tts
+    front_speech, back_speech = spoken
+    qfmt = (
+        f'<div class="wte wte-front {NO_MATH}">\n{head}<div class="wte-text">{{{{cloze:Text}}}}</div>\n'
+        f"{front_speech}</div>"
     )
     afmt = (
         f'<div class="wte wte-back {NO_MATH}">\n{head}<div class="wte-text">{answer_anchors(sections)}'
         "{{cloze:Text}}</div>\n"
         '{{#Back Extra}}<div class="wte-extra">{{Back Extra}}</div>{{/Back Extra}}\n'
-        f"{back_tail}</div>"
+        f"{back_tail}{back_speech}</div>"
     )
     return genanki.Model(
         model_id,
@@ -135,16 +170,18 @@ def scenario_model(tts: str | None = None) -> genanki.Model:
         '<div class="wte-situation">{{Situation}}</div>\n'
     )
     tail = '<div class="wte-id">{{Scenario ID}}</div>\n'
-    return _cloze_model(SCENARIO_MODEL_ID, SCENARIO_MODEL_NAME, SCENARIO_FIELDS, head, tail, tts, 5)
+    spoken = speech(tts, ("Title", "Situation"), SCENARIO_ASKS) if tts else ("", "")
+    return _cloze_model(SCENARIO_MODEL_ID, SCENARIO_MODEL_NAME, SCENARIO_FIELDS, head, tail, 5, spoken)
 
 
-def bucket_model() -> genanki.Model:
+def bucket_model(tts: str | None = None) -> genanki.Model:
     head = (
         '<div class="wte-meta">Classify the scenario · bucket</div>\n'
         '<div class="wte-title">{{Bucket}}</div>\n'
         '<div class="wte-situation wte-triggers"><div class="wte-lead">When the interviewer opens with</div>{{Triggers}}</div>\n'
     )
-    return _cloze_model(BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS, head, "", None, 2)
+    spoken = speech(tts, ("Triggers",), BUCKET_ASKS, lead="When the interviewer opens with") if tts else ("", "")
+    return _cloze_model(BUCKET_MODEL_ID, BUCKET_MODEL_NAME, BUCKET_FIELDS, head, "", 2, spoken)
 
 
 # -- fields ---------------------------------------------------------------------------
@@ -299,7 +336,12 @@ def scenario_spec(deck: Deck, s: Scenario, fields: tuple[str, ...]) -> NoteSpec:
 
 
 def models(tts: str | None = None) -> dict[str, genanki.Model]:
-    return {"scenario": scenario_model(tts), "bucket": bucket_model()}
+    return {"scenario": scenario_model(tts), "bucket": bucket_model(tts)}
+
+
+def model_mtime(released_ts: int, tts: str | None) -> int:
+    """The note types' modification time: the release's, a little later for a TTS edition."""
+    return released_ts + (TTS_NEWER_BY if tts else 0)
 
 
 def deck_objects(project: Project, used: set[str], description: str) -> dict[str, genanki.Deck]:

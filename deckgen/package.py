@@ -42,6 +42,7 @@ def stage_apkg(
     notes: Iterable[tuple[int, genanki.Note]],
     media: list[Path],
     released: dt.date,
+    model_mtime: int | None = None,
 ) -> Path:
     """Write the package to a temporary file beside ``target`` and return its path.
 
@@ -70,6 +71,12 @@ def stage_apkg(
                     decks[0].add_model(m)
                 for d in decks:  # registers decks and note types; their note lists are empty
                     d.write_to_db(cursor, timestamp, ids)
+                if model_mtime is not None:  # a TTS edition's note types are newer than the plain one's
+                    (models_json,) = cursor.execute("select models from col").fetchone()
+                    types = json.loads(models_json)
+                    for m in types.values():
+                        m["mod"] = model_mtime
+                    cursor.execute("update col set models = ?", (json.dumps(types),))
                 for deck_id, note in notes:
                     note.write_to_db(cursor, timestamp, deck_id, ids)
             conn.commit()

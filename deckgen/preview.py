@@ -213,6 +213,8 @@ def _parse_template(tokens, open_key: str | None = None) -> list:
 
 
 def _apply_filters(text: str, filters: list[str], ordinal: int, question: bool) -> str:
+    if any(name.startswith("tts ") for name in filters):
+        return ""  # Anki shows a play button here: nothing to preview
     for name in filters:
         if name == "cloze":
             text = reveal_clozes(text, ordinal, question)
@@ -248,10 +250,17 @@ def _render_nodes(nodes: list, fields: dict[str, str], ordinal: int, front: str 
     return "".join(out)
 
 
+_TTS_TAG = re.compile(r"\[anki:tts[^\]]*\].*?\[/anki:tts\]", re.S)
+
+
 def render_template(template: str, fields: dict[str, str], ordinal: int, front: str | None = None) -> str:
-    """One side of card ``ordinal`` (1-based); ``front`` is the rendered question on the back."""
+    """One side of card ``ordinal`` (1-based); ``front`` is the rendered question on the back.
+
+    Text-to-speech (``{{tts ...}}`` and ``[anki:tts]`` tags) becomes a play button in Anki:
+    nothing to show here.
+    """
     fields = {**{f"c{ordinal}": "1"}, **fields}
-    return _render_nodes(_parse_template(_template_tokens(template)), fields, ordinal, front)
+    return _TTS_TAG.sub("", _render_nodes(_parse_template(_template_tokens(template)), fields, ordinal, front))
 
 
 @dataclass(frozen=True)
@@ -325,7 +334,7 @@ class Site:
 def preview_notes(project: Project, prepared: Prepared, tts: str | None = None) -> tuple[PreviewNote, ...]:
     """The notes of a prepared build (same filters, same rendering) with each card's two sides."""
     deck = project.deck
-    models = {"scenario": notes.scenario_model(tts), "bucket": notes.bucket_model()}
+    models = notes.models(tts)
     by_guid = {notes.bucket_guid(deck.slug, b.slug): b for b in deck.buckets}
     by_guid.update({notes.note_guid(deck.slug, s.id): s for s in prepared.scenarios})
     out = []

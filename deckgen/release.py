@@ -130,6 +130,7 @@ def release(
         if c.slug in present
     ]
     variants.append(builder.BuildOptions(out_dir=out_dir, for_peers=True, release=True))
+    variants.append(builder.BuildOptions(out_dir=out_dir, tts=deck.tts, release=True))  # for listening
 
     staged: list[builder.Staged] = []
     extra: list[tuple[Path, Path]] = []  # (temporary file, target)

@@ -252,14 +252,47 @@ def test_story_is_left_out_for_peers(tmp_path, collection):
     full.close()
 
 
-@pytest.mark.parametrize("lang", ["en_US"])
-def test_tts_build_reads_the_situation(tmp_path, collection, lang):
+@pytest.mark.parametrize("lang", ["en_US", "de_DE"])
+def test_tts_cards_can_be_done_eyes_free(tmp_path, collection, lang):
+    """Front: the title, the situation and what the card asks; back: only the answer being asked."""
     apkg = _build(small_tree(tmp_path), tts=lang)
-    assert apkg.name.endswith("-tts-en-us.apkg")
+    assert apkg.name.endswith(f"-tts-{lang.lower().replace('_', '-')}.apkg")
     import_apkg(collection, apkg)
-    card = _note(collection, "gzip-one-task").cards()[0]
-    tags = card.question_av_tags()
-    assert len(tags) == 1 and tags[0].lang == lang and "Twenty minutes after" in tags[0].field_text
+    cards = {c.ord + 1: c for c in _note(collection, "kafka-lag-after-deploy").cards()}
+    asks = {
+        1: "Which bucket is this? The primary one first.",
+        2: "Which concepts does an interviewer listen for?",
+        3: "What do you do right now?",
+        4: "How do you stop it happening again?",
+        5: "What do you tell the business?",
+    }
+    answers = {
+        1: ["Streaming / Real-Time", "Batch / Spark Processing"],
+        2: ["consumer group rebalancing", "max.poll.interval.ms"],
+        3: ["rebalance loop", "Roll back the release"],
+        4: ["max.poll.interval.ms"],
+        5: ["order-tracking team"],
+    }
+    for n, card in cards.items():
+        front = card.question_av_tags()
+        assert [t.lang for t in front] == [lang] * 3
+        assert front[0].field_text == "Consumer lag explodes after a deploy"
+        assert front[1].field_text.strip().startswith("Twenty minutes after the 14:05 release")
+        assert front[2].field_text == asks[n]
+        back = card.answer_av_tags()
+        assert len(back) == 1 and back[0].lang == lang
+        said = _text(back[0].field_text)
+        for phrase in answers[n]:
+            assert phrase in said, (n, said)
+        assert "Twenty minutes" not in said and "Tell the" not in said  # only the revealed part
+    bucket = collection.get_note(collection.find_notes('"note:deckgen Bucket" "Bucket:Streaming / Real-Time"')[0])
+    b1 = next(c for c in bucket.cards() if c.ord == 0)
+    assert [t.field_text.strip() for t in b1.question_av_tags()] == [
+        "When the interviewer opens with",
+        "“Kafka lag increased”",
+        "Name its typical scenarios.",
+    ]
+    assert _text(b1.answer_av_tags()[0].field_text) == "Lag explosion, Duplicate events"
 
 
 def test_media_travel_inside_the_package(tmp_path, collection):
