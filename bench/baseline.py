@@ -47,7 +47,9 @@ def main(root: Path, out: Path) -> None:
             for b in s["answer"][section]:
                 html = render(b)
                 items.append(
-                    MARK.sub(lambda m: f"{{{{c{n}::{m.group(1)}}}}}", html) if "[[" in b else f"{{{{c{n}::{html}}}}}"
+                    MARK.sub(lambda m, n=n: f"{{{{c{n}::{m.group(1)}}}}}", html)
+                    if "[[" in b
+                    else f"{{{{c{n}::{html}}}}}"
                 )
             parts.append("<ul>" + "".join(f"<li>{x}</li>" for x in items) + "</ul>")
         text = render(s["situation"]) + "".join(parts)

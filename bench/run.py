@@ -12,6 +12,7 @@ after editing one scenario, checked byte-identical to a cold build of the same s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import platform
@@ -25,6 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
 from generate import generate  # noqa: E402
 
 
@@ -91,7 +93,8 @@ def bench(n: int, runs: int, work: Path) -> dict:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| N | baseline | deckgen cold | ratio | deckgen warm (1 file edited) | ratio | peak RSS baseline / cold / warm | .apkg baseline / deckgen | warm = cold bytes |",
+        "| N | baseline | deckgen cold | ratio | deckgen warm (1 file edited) | ratio "
+        "| peak RSS baseline / cold / warm | .apkg baseline / deckgen | warm = cold bytes |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for r in rows:
@@ -114,10 +117,8 @@ def table(rows: list[dict]) -> str:
 
 def machine() -> str:
     cpu = "unknown CPU"
-    try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as info:
+        cpu = next(ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name"))
     return (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
     )

@@ -7,10 +7,9 @@ GUIDs, tags) and :mod:`deckgen.package` (deterministic .apkg bytes). :mod:`deckg
 runs them; :mod:`deckgen.cli` is a thin layer over it.
 """
 
-__version__ = "0.1.0"
-
-from deckgen.builder import BuildOptions, BuildResult, build, load_project  # noqa: E402
-from deckgen.errors import DeckgenError, Problem  # noqa: E402
+from deckgen._version import __version__
+from deckgen.builder import BuildOptions, BuildResult, build, load_project
+from deckgen.errors import DeckgenError, Problem
 
 __all__ = [
     "__version__",

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from deckgen import changelog as changelog_mod
 from deckgen import loader, manifest, model, notes, package, parallel
-from deckgen.errors import DeckgenError, Problem
 from deckgen.cache import Cache
+from deckgen.errors import DeckgenError, Problem
 from deckgen.model import Project, Scenario
 from deckgen.render import Renderer
 
@@ -165,7 +165,7 @@ def iter_specs(project: Project, chosen: tuple[Scenario, ...], options: BuildOpt
                     todo.append(i)
                 else:
                     fields[i] = got
-            for i, rendered in zip(todo, mapper.map(_render, [batch[i] for i in todo])):
+            for i, rendered in zip(todo, mapper.map(_render, [batch[i] for i in todo]), strict=False):
                 fields[i] = rendered
                 if cache is not None and batch[i].digest:
                     cache.put_fields(_fields_key(batch[i], options), rendered)
@@ -261,7 +261,9 @@ def stage(project: Project, options: BuildOptions = BuildOptions(), progress=Non
 
 def _entry(deck, spec: notes.NoteSpec) -> dict:
     names = notes.SCENARIO_FIELDS if spec.model == "scenario" else notes.BUCKET_FIELDS
-    return manifest.note_entry(spec.model, spec.guid, dict(zip(names, spec.fields)), list(spec.tags), deck.tag_root)
+    return manifest.note_entry(
+        spec.model, spec.guid, dict(zip(names, spec.fields, strict=False)), list(spec.tags), deck.tag_root
+    )
 
 
 def manifest_of(project: Project, options: BuildOptions = BuildOptions()) -> dict:

@@ -16,6 +16,7 @@ for the rest of the run: it never makes a build slower than a cold one, or fail.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -133,6 +134,11 @@ class Cache:
         self._db = _connect(self.path)
         self._db.execute("create table if not exists entries (key text primary key, value blob not null)")
 
+    def _connected(self) -> sqlite3.Connection:
+        self._open()
+        assert self._db is not None
+        return self._db
+
     def _mac(self, k: str, payload: bytes) -> bytes:
         return hmac.new(self._key, k.encode() + b"\0" + payload, hashlib.sha256).digest()
 
@@ -155,17 +161,16 @@ class Cache:
             return None  # unreadable entry: render again
 
     def _write(self, k: str, value) -> None:
-        if self._db is None:
-            self._open()
+        db = self._db if self._db is not None else self._connected()
         payload = zlib.compress(json.dumps(value).encode(), 1)
-        self._db.execute("insert or replace into entries values (?, ?)", (k, self._mac(k, payload) + payload))
+        db.execute("insert or replace into entries values (?, ?)", (k, self._mac(k, payload) + payload))
         self._used.add(k)
         self._dirty = True
 
     def _put(self, k: str, value) -> None:
         self._guard(self._write, k, value)
 
-    def scenario(self, k: str) -> tuple[Scenario, int] | None:
+    def scenario(self, k: str) -> tuple[Scenario, int | None] | None:
         data = self._get("s" + k)
         if data is None:
             return None
@@ -195,31 +200,30 @@ class Cache:
     def put_fields(self, k: str, fields: tuple[str, ...]) -> None:
         self._put("f" + k, list(fields))
 
-    def _prune(self) -> None:
+    def _prune(self, db: sqlite3.Connection) -> None:
         """Drop orphans (entries of edited or deleted files) once they outnumber live entries."""
-        total = self._db.execute("select count(*) from entries").fetchone()[0]
+        total = db.execute("select count(*) from entries").fetchone()[0]
         if total <= 2 * len(self._used) + 100:
             return
-        self._db.execute("create temp table keep (key text primary key)")
-        self._db.executemany("insert or ignore into keep values (?)", ((k,) for k in self._used))
-        self._db.execute("delete from entries where key not in (select key from keep)")
-        self._db.execute("drop table keep")
+        db.execute("create temp table keep (key text primary key)")
+        db.executemany("insert or ignore into keep values (?)", ((k,) for k in self._used))
+        db.execute("delete from entries where key not in (select key from keep)")
+        db.execute("drop table keep")
         self._dirty = True
 
     def discard(self) -> None:
         """Forget this run's entries and anything it created: a failed build writes nothing."""
         self._drop()
         for path in self._created:
-            try:
+            with contextlib.suppress(OSError):
                 path.rmdir() if path.is_dir() else path.unlink()
-            except OSError:
-                pass
         self._created = []
 
     def _commit(self) -> None:
-        self._prune()
+        db = self._connected() if self._db is None else self._db
+        self._prune(db)
         if self._dirty:
-            self._db.commit()
+            db.commit()
             self._dirty = False
         self._created = []
 

@@ -12,7 +12,7 @@ import sys
 from functools import lru_cache
 from importlib import metadata
 
-from deckgen import __version__
+from deckgen._version import __version__
 
 RENDERERS = ("markdown", "pygments", "nh3", "pyyaml", "jsonschema")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from deckgen import __version__
 from deckgen import builder as api
+from deckgen._version import __version__
 from deckgen.errors import DeckgenError, Problem
 from deckgen.model import DIFFICULTIES
 from deckgen.stats import stats_report

@@ -118,14 +118,14 @@ def compare(old: dict, new: dict, pending: bool = False) -> Report:
                 "(id, version, reason) or restore its file"
             )
 
-    report = Report(old, new, tuple(added), tuple(changed), tuple(retired), unchanged, (), tuple(notes))
+    Report(old, new, tuple(added), tuple(changed), tuple(retired), unchanged, (), tuple(notes))
     notes += template_notes(old, new)
     switch = edition(old) != edition(new) and old.get("build") is not None and new.get("build") is not None
     same_release = (old["deck"].get("version"), old["deck"].get("released")) == (
         new["deck"].get("version"),
         new["deck"].get("released"),
     )
-    explained = set()  # what an edition switch of one release explains: not a content change
+    explained: set[str] = set()  # what an edition switch of one release explains: not a content change
     if switch and same_release:
         explained, edition_notes = _edition_changes(old, new, added, changed)
         notes += edition_notes
@@ -145,7 +145,8 @@ def compare(old: dict, new: dict, pending: bool = False) -> Report:
         od, nd = old["deck"].get("released"), new["deck"].get("released")
         if od and nd and nd <= od:
             problems.append(
-                f"content changed but `released` did not move forward ({od} -> {nd}): Anki keeps the older copy of every edited note; set a later date in deck.yaml"
+                f"content changed but `released` did not move forward ({od} -> {nd}): Anki keeps the older copy of "
+                "every edited note; set a later date in deck.yaml"
             )
     return Report(old, new, tuple(added), tuple(changed), tuple(retired), unchanged, tuple(problems), tuple(notes))
 

@@ -505,7 +505,9 @@ def _suppressed(finding: Finding, raw_lines: list[str], whole_file: tuple[str, .
         return True
     here = raw_lines[finding.line - 1] if 0 < finding.line <= len(raw_lines) else ""
     m = _IGNORE.search(here)
-    return bool(m) and _matches(finding.code, tuple(c.strip().upper() for c in m.group(1).split(",") if c.strip()))
+    if m is None:
+        return False
+    return _matches(finding.code, tuple(c.strip().upper() for c in m.group(1).split(",") if c.strip()))
 
 
 def lint(

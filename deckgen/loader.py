@@ -120,14 +120,12 @@ def _find_anchor(text: str) -> _Refused | None:
     """Anchors and aliases serve no purpose here and are the way to an alias bomb."""
     try:
         for event in yaml.parse(text, Loader=_Loader):
+            line = event.start_mark.line + 1 if event.start_mark is not None else None
+            anchor = getattr(event, "anchor", None)
             if isinstance(event, yaml.AliasEvent):
-                return _Refused(
-                    event.start_mark.line + 1, f"YAML alias *{event.anchor} is not allowed: write the value out"
-                )
-            if getattr(event, "anchor", None):
-                return _Refused(
-                    event.start_mark.line + 1, f"YAML anchor &{event.anchor} is not allowed: write the value out"
-                )
+                return _Refused(line, f"YAML alias *{anchor} is not allowed: write the value out")
+            if anchor:
+                return _Refused(line, f"YAML anchor &{anchor} is not allowed: write the value out")
     except yaml.YAMLError:
         return None  # compose reports the syntax error with its line
     return None

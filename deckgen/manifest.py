@@ -17,9 +17,9 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from deckgen import __version__
+from deckgen._version import __version__
 from deckgen.errors import DeckgenError, Problem
-from deckgen.notes import BUCKET_FIELDS, BUCKET_MODEL_NAME, REFERENCES_CLASS, SCENARIO_FIELDS, SCENARIO_MODEL_NAME
+from deckgen.notes import BUCKET_MODEL_NAME, REFERENCES_CLASS, SCENARIO_MODEL_NAME
 
 FORMAT = 1
 _SECTION = re.compile(r'<div class="wte-s wte-s(\d)">')
@@ -124,7 +124,7 @@ def _model_mtime(deck, options) -> int:
     return model_mtime(release_timestamp(deck.released), options.tts)
 
 
-def make_manifest(project, options, entries: list[dict], apkg_name: str, apkg_sha256: str | None) -> dict:
+def make_manifest(project, options, entries: list[dict] | list[str], apkg_name: str, apkg_sha256: str | None) -> dict:
     deck = project.deck
     return {
         "format": FORMAT,
@@ -353,13 +353,13 @@ def _query(database: bytes):
 def _record(shown: str, raw: bytes, models_json: str, decks_json: str, rows: list) -> dict:
     models = json.loads(models_json)
     decks = json.loads(decks_json)
-    root = next((d for d in decks.values() if "::" not in d["name"] and d["name"] != "Default"), {})
+    root: dict = next((d for d in decks.values() if "::" not in d["name"] and d["name"] != "Default"), {})
     desc = root.get("desc", "")
     version = re.search(r"Version ([0-9]+\.[0-9]+\.[0-9]+)", desc)
     released = re.search(r"released (\d{4}-\d{2}-\d{2})", desc)
     kinds = {SCENARIO_MODEL_NAME: "scenario", BUCKET_MODEL_NAME: "bucket"}
     types, by_mid = [], {}
-    for mid, m in sorted(models.items()):
+    for _, m in sorted(models.items()):
         fields = [str(f["name"]) for f in sorted(m["flds"], key=lambda f: f["ord"])]
         templates = [
             {"name": str(t["name"]), "qfmt": str(t.get("qfmt", "")), "afmt": str(t.get("afmt", ""))}

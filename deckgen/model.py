@@ -15,19 +15,22 @@ import json
 import os
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import jsonschema
 
-from deckgen.errors import Problem
 from deckgen import loader, parallel
 from deckgen.cache_key import key
+from deckgen.errors import Problem
 from deckgen.loader import Document, SourceTree, kind_of
 from deckgen.render import MarkerError, known_lexer, parse_markers
+
+if TYPE_CHECKING:
+    from deckgen.cache import Cache
 
 DIFFICULTIES = ("easy", "medium", "hard")
 SECTIONS = ("immediate", "preventive", "communication")
@@ -141,19 +144,19 @@ class Project:
     media_dir: Path
     retired: tuple[Retired, ...] = ()
     changes: str = ""  # Markdown: what this version changed (from CHANGELOG.md), on the overview
-    cache: object | None = field(default=None, compare=False, repr=False)
+    cache: Cache | None = field(default=None, compare=False, repr=False)
 
 
 # -- schema ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str) -> dict:
     text = resources.files("deckgen").joinpath("schema", f"{name}.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str):
     cls = jsonschema.validators.validator_for(schema(name))
     return cls(schema(name))
@@ -221,7 +224,7 @@ def _phrase(doc: Document, err, name: str) -> list[Problem]:
             "version": "a version MAJOR.MINOR.PATCH, like 1.2.0",
             "added": "a version MAJOR.MINOR.PATCH, like 1.2.0",
             "released": "a date YYYY-MM-DD",
-        }.get(path[-1] if path else "", None)
+        }.get(path[-1] if path else "")
         if what is None and path and path[-1] == "url":
             what = "an https:// address of the page you read (no other schemes, no spaces or quotes)"
         if what is None and "png" in err.validator_value:
@@ -270,18 +273,18 @@ def validate_deck(doc: Document) -> tuple[Deck | None, list[Problem]]:
                     "separator or drops: a deck name is one line without '::'",
                 )
             )
-    for key in ("categories", "buckets"):
-        items = data.get(key)
+    for part in ("categories", "buckets"):
+        items = data.get(part)
         if isinstance(items, list):
             seen: dict[str, int] = {}
             for i, item in enumerate(items):
                 slug = item.get("slug") if isinstance(item, dict) else None
-                if isinstance(slug, str) and key == "categories" and slug in WINDOWS_RESERVED:
+                if isinstance(slug, str) and part == "categories" and slug in WINDOWS_RESERVED:
                     problems.append(
                         Problem(
                             doc.shown,
-                            doc.line((key, i, "slug")),
-                            f"{key}[{i + 1}].slug: `{slug}` is "
+                            doc.line((part, i, "slug")),
+                            f"{part}[{i + 1}].slug: `{slug}` is "
                             "a device name on Windows, where that folder cannot exist: choose another",
                         )
                     )
@@ -290,8 +293,8 @@ def validate_deck(doc: Document) -> tuple[Deck | None, list[Problem]]:
                         problems.append(
                             Problem(
                                 doc.shown,
-                                doc.line((key, i, "slug")),
-                                f"{key}[{i + 1}].slug: `{slug}` is already used by {key}[{seen[slug] + 1}]",
+                                doc.line((part, i, "slug")),
+                                f"{part}[{i + 1}].slug: `{slug}` is already used by {part}[{seen[slug] + 1}]",
                             )
                         )
                     seen.setdefault(slug, i)
@@ -318,7 +321,8 @@ def _deck_names(data: dict):
     """The deck.yaml titles that become Anki deck names: the deck's and each category's."""
     if isinstance(data.get("title"), str):
         yield ("title",), data["title"]
-    for i, c in enumerate(data.get("categories") if isinstance(data.get("categories"), list) else ()):
+    categories = data.get("categories")
+    for i, c in enumerate(categories if isinstance(categories, list) else []):
         if isinstance(c, dict) and isinstance(c.get("title"), str):
             yield ("categories", i, "title"), c["title"]
 
@@ -334,13 +338,13 @@ WINDOWS_RESERVED = frozenset(["con", "prn", "aux", "nul"] + [f"{p}{i}" for p in 
 
 def _markdown_fields(data: dict):
     """Every Markdown text in a scenario, with where it is (code.source is not Markdown)."""
-    for key in ("title", "situation", "why", "story"):
-        if isinstance(data.get(key), str):
-            yield (key,), data[key]
-    for key in ("concepts", "pitfalls", "follow_ups"):
-        for i, item in enumerate(data.get(key) or () if isinstance(data.get(key), list) else ()):
+    for name in ("title", "situation", "why", "story"):
+        if isinstance(data.get(name), str):
+            yield (name,), data[name]
+    for name in ("concepts", "pitfalls", "follow_ups"):
+        for i, item in enumerate(data.get(name) or () if isinstance(data.get(name), list) else ()):
             if isinstance(item, str):
-                yield (key, i), item
+                yield (name, i), item
     answer = data.get("answer")
     if isinstance(answer, dict):
         for section in SECTIONS:
@@ -426,14 +430,14 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
         )
     covers = data.get("covers")
     if deck is not None and isinstance(covers, list):
-        known = deck.classification_phrases()
+        phrases = deck.classification_phrases()
         for i, phrase in enumerate(covers):
-            if isinstance(phrase, str) and phrase not in known:
+            if isinstance(phrase, str) and phrase not in phrases:
                 problems.append(
                     Problem(
                         doc.shown,
                         doc.line(("covers", i)),
-                        f"covers[{i + 1}]: `{phrase}` is not a typical scenario or concept in deck.yaml{_suggest(phrase, sorted(known))}",
+                        f"covers[{i + 1}]: `{phrase}` is not a typical scenario or concept in deck.yaml{_suggest(phrase, sorted(phrases))}",
                     )
                 )
     media = data.get("media")
@@ -636,7 +640,9 @@ def validate_tree(tree: SourceTree, media_dir: Path, cache=None) -> tuple[Projec
                     if m
                 ]
                 outcomes.append((scenario, media_problems, scenario.id, id_line))
-            for (i, digest, _), outcome in zip(misses, mapper.map(_check_file, [job for _, _, job in misses])):
+            for (i, digest, _), outcome in zip(
+                misses, mapper.map(_check_file, [job for _, _, job in misses]), strict=False
+            ):
                 scenario, _, _, id_line = outcome
                 if scenario is not None and cache is not None and digest:
                     cache.put_scenario(digest, scenario, id_line)
@@ -645,7 +651,7 @@ def validate_tree(tree: SourceTree, media_dir: Path, cache=None) -> tuple[Projec
 
     scenarios: list[Scenario] = []
     first_seen: dict[str, str] = {}
-    for f, (scenario, found, sid, id_line) in zip(tree.files, found_by_file):
+    for f, (scenario, found, sid, id_line) in zip(tree.files, found_by_file, strict=False):
         problems += found
         if isinstance(sid, str):
             if sid in first_seen:

@@ -9,6 +9,7 @@ every temporary file is removed, whatever happens.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -20,8 +21,8 @@ import sqlite3
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import genanki
 from genanki.apkg_col import APKG_COL
@@ -118,10 +119,8 @@ def _entry(name: str, stamp: tuple) -> zipfile.ZipInfo:
 
 
 def _unlink(path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 _TEMP = re.compile(r"^\..+\.deckgen-(\d+)\.[^.]+(?:\.sqlite)?\.tmp$")
@@ -144,7 +143,7 @@ def _alive(pid: int) -> bool:
 
 def clean_stale(folder: Path) -> list[Path]:
     """Remove temporary files of builds that died (kill -9, power loss); never those of a live one."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

@@ -13,8 +13,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,10 +66,10 @@ class Mapper:
     def __init__(self, setup: Callable[..., None], args: tuple, expected: int):
         self.setup, self.args = setup, args
         self.jobs = workers() if expected >= MIN_ITEMS and "fork" in multiprocessing.get_all_start_methods() else 1
-        self.pool = None
+        self.pool: ProcessPoolExecutor | None = None
         self.ready_here = False  # whether setup() has run in this process
 
-    def __enter__(self) -> "Mapper":
+    def __enter__(self) -> Mapper:
         if self.jobs >= 2:
             context = multiprocessing.get_context("fork")
             self.pool = ProcessPoolExecutor(

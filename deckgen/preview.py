@@ -20,15 +20,16 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import genanki
 
-from deckgen import notes
+from deckgen import notes, package
 from deckgen.builder import BuildOptions, Prepared, prepare
 from deckgen.errors import DeckgenError, Problem
-from deckgen.model import DIFFICULTIES, Project
-from deckgen import package
+from deckgen.model import DIFFICULTIES, Bucket, Project, Scenario
 
 NOTES_DIR = "notes"
 
@@ -69,7 +70,7 @@ def _cloze_tokens(text: str):
         if ordinals or text.startswith("}}", i):
             if start < i:
                 yield text[start:i]
-            if ordinals:
+            if opened is not None and ordinals:
                 yield ordinals
                 i = opened.end()
             else:
@@ -276,7 +277,7 @@ def render_cards(
 ) -> tuple[Card, ...]:
     """Every card of a cloze note, front and back, as Anki renders them."""
     template = model.templates[0]
-    fields = {f["name"]: v for f, v in zip(model.fields, values)}
+    fields = {f["name"]: v for f, v in zip(model.fields, values, strict=False)}
     cards = []
     for n in cloze_ordinals(values):
         question = render_template(template["qfmt"], fields, n)
@@ -335,14 +336,15 @@ def preview_notes(project: Project, prepared: Prepared, tts: str | None = None) 
     """The notes of a prepared build (same filters, same rendering) with each card's two sides."""
     deck = project.deck
     models = notes.models(tts)
-    by_guid = {notes.bucket_guid(deck.slug, b.slug): b for b in deck.buckets}
+    by_guid: dict[str, Bucket | Scenario] = {notes.bucket_guid(deck.slug, b.slug): b for b in deck.buckets}
     by_guid.update({notes.note_guid(deck.slug, s.id): s for s in prepared.scenarios})
     out = []
     for spec in prepared.specs:
         source = by_guid[spec.guid]
         model = models[spec.model]
         cards = render_cards(model, spec.fields, CARD_LABELS[spec.model])
-        if spec.model == "bucket":
+        buckets: tuple[str, ...]
+        if isinstance(source, Bucket):
             key, group, difficulty, buckets = f"bucket--{source.slug}", "classify", "", (source.slug,)
             words = [source.title, source.slug]
         else:
@@ -367,7 +369,7 @@ def preview_notes(project: Project, prepared: Prepared, tts: str | None = None) 
     return tuple(out)
 
 
-def search_index(site_notes: tuple[PreviewNote, ...]) -> list[dict[str, object]]:
+def search_index(site_notes: tuple[PreviewNote, ...]) -> list[dict[str, Any]]:
     """What the index page's search box filters: one entry per note, in deck order."""
     return [
         {
@@ -455,122 +457,13 @@ def write_preview(project: Project, out_dir: Path | str, options: BuildOptions =
 
 # -- HTML -------------------------------------------------------------------------------------
 
-# The preview's own chrome; every class starts with pv- so the cards' CSS never meets it.
-PAGE_CSS = """
-html { -webkit-text-size-adjust: 100%; }
-body.pv { margin: 0; background: #eef1f4; color: #1d232a;
-  font: 16px/1.45 -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue", Arial, sans-serif; }
-.pv-night body.pv { background: #121416; color: #e6e9ed; }
-.pv a { color: #0a58ca; }
-.pv-night .pv a { color: #8ab4ff; }
-.pv-bar { position: sticky; top: 0; z-index: 10; display: flex; flex-wrap: wrap; gap: 6px; align-items: center;
-  padding: 6px 10px; background: #ffffff; border-bottom: 1px solid #d5dbe1; }
-.pv-night .pv-bar { background: #1e2124; border-bottom-color: #444c54; }
-.pv-bar .pv-home { font-weight: 700; margin-right: auto; text-decoration: none; padding: 10px 4px; }
-.pv-btn { min-height: 44px; min-width: 44px; padding: 0 12px; font: inherit; font-size: 15px; cursor: pointer;
-  border: 1px solid #9aa5b1; border-radius: 8px; background: #f5f7f9; color: #1d232a; }
-.pv-btn[aria-pressed="true"] { background: #0a58ca; border-color: #0a58ca; color: #ffffff; }
-.pv-night .pv-btn { background: #2a2f34; color: #e6e9ed; border-color: #56606a; }
-.pv-night .pv-btn[aria-pressed="true"] { background: #8ab4ff; border-color: #8ab4ff; color: #121416; }
-.pv-main { max-width: 1400px; margin: 0 auto; padding: 12px 16px 40px; }
-.pv-main h1 { font-size: 22px; line-height: 1.25; margin: 8px 0 4px; overflow-wrap: anywhere; }
-.pv-sub { color: #5a6570; font-size: 14px; margin: 0 0 12px; }
-.pv-night .pv-sub { color: #a9b3bd; }
-.pv-nav { display: flex; flex-wrap: wrap; gap: 0 14px; margin: 0 0 12px; font-size: 15px; }
-.pv-nav a { display: inline-block; min-width: 44px; padding: 10px 0; }
-.pv-card { margin: 0 0 28px; }
-.pv-card > h2 { font-size: 17px; margin: 0 0 8px; }
-.pv-sides { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); gap: 16px;
-  align-items: start; }
-.pv-side h3 { font-size: 13px; text-transform: uppercase; letter-spacing: 0.05em; color: #5a6570; margin: 0 0 4px; }
-.pv-night .pv-side h3 { color: #a9b3bd; }
-.pv-frame { border: 1px solid #c9d2db; border-radius: 10px; overflow: hidden; background: #ffffff; }
-.pv-night .pv-frame { border-color: #444c54; background: #1e2124; }
-.pv-phone .pv-sides { grid-template-columns: repeat(auto-fill, 362px); }
-.pv-phone .pv-frame { width: 360px; }
-.pv-filters { display: flex; flex-wrap: wrap; gap: 8px; margin: 0 0 8px; }
-.pv-filters input, .pv-filters select { min-height: 44px; font: inherit; padding: 0 10px; border-radius: 8px;
-  border: 1px solid #9aa5b1; background: #ffffff; color: #1d232a; max-width: 100%; }
-.pv-filters input { flex: 1 1 16rem; min-width: 0; }
-.pv-filters select { flex: 1 1 10rem; min-width: 0; }
-.pv-night .pv-filters input, .pv-night .pv-filters select { background: #1e2124; color: #e6e9ed; border-color: #56606a; }
-.pv-desc { margin: 0 0 12px; font-size: 15px; }
-.pv-desc summary { cursor: pointer; padding: 10px 0; color: #0a58ca; }
-.pv-night .pv-desc summary { color: #8ab4ff; }
-.pv-count { color: #5a6570; font-size: 14px; margin: 0 0 12px; }
-.pv-night .pv-count { color: #a9b3bd; }
-.pv-group > h2 { font-size: 18px; margin: 20px 0 6px; }
-.pv-list { list-style: none; margin: 0; padding: 0; }
-.pv-list li { margin: 0; padding: 8px 0; border-bottom: 1px solid #d5dbe1; }
-.pv-night .pv-list li { border-bottom-color: #33393f; }
-.pv-list a { font-weight: 600; text-decoration: none; overflow-wrap: anywhere; }
-.pv-list .pv-sub { display: block; margin: 2px 0 0; }
-.pv-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-[hidden] { display: none !important; }
-@media (max-width: 520px) {
-  .pv-main { padding: 8px 0 32px; }
-  .pv-main > h1, .pv-main > .pv-sub, .pv-main > .pv-nav, .pv-card > h2, .pv-side h3,
-  .pv-main > .pv-filters, .pv-main > .pv-count, .pv-main > .pv-desc, .pv-group > h2 { margin-left: 10px; margin-right: 10px; }
-  .pv-frame, .pv-phone .pv-frame { width: auto; border-left: 0; border-right: 0; border-radius: 0; }
-  .pv-phone .pv-sides { grid-template-columns: 100%; }
-  .pv-list { padding: 0 10px; }
-}
-"""
 
-# Night and phone switches (remembered, or set by ?night=1&phone=1) and the index's filter.
-PAGE_JS = """
-(function () {
-  var root = document.documentElement, params = new URLSearchParams(location.search);
-  function store(name, value) { try { localStorage.setItem("deckgen-preview-" + name, value); } catch (e) {} }
-  function stored(name) { try { return localStorage.getItem("deckgen-preview-" + name); } catch (e) { return null; } }
-  function set(name, on) {
-    root.classList.toggle("pv-" + name, on);
-    if (name === "night") {
-      document.querySelectorAll(".card").forEach(function (card) {
-        card.classList.toggle("nightMode", on);
-        card.classList.toggle("night_mode", on);
-      });
-    }
-    document.querySelectorAll('[data-pv-toggle="' + name + '"]').forEach(function (b) {
-      b.setAttribute("aria-pressed", on ? "true" : "false");
-    });
-  }
-  ["night", "phone"].forEach(function (name) {
-    var asked = params.get(name), on = asked !== null ? asked === "1" : stored(name) === "1";
-    set(name, on);
-    document.querySelectorAll('[data-pv-toggle="' + name + '"]').forEach(function (b) {
-      b.addEventListener("click", function () {
-        var now = !root.classList.contains("pv-" + name);
-        set(name, now);
-        store(name, now ? "1" : "0");
-      });
-    });
-  });
-  var q = document.getElementById("pv-q");
-  if (!q) return;
-  var bucket = document.getElementById("pv-bucket"), difficulty = document.getElementById("pv-difficulty");
-  var items = Array.prototype.slice.call(document.querySelectorAll(".pv-list li"));
-  var count = document.getElementById("pv-count");
-  function apply() {
-    var terms = q.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0;
-    items.forEach(function (li) {
-      var ok = terms.every(function (t) { return li.dataset.search.indexOf(t) >= 0; })
-        && (!bucket.value || (" " + li.dataset.buckets + " ").indexOf(" " + bucket.value + " ") >= 0)
-        && (!difficulty.value || li.dataset.difficulty === difficulty.value);
-      li.hidden = !ok;
-      if (ok) shown += 1;
-    });
-    document.querySelectorAll(".pv-group").forEach(function (g) {
-      g.hidden = !g.querySelector(".pv-list li:not([hidden])");
-    });
-    count.textContent = shown + " of " + items.length + " notes";
-  }
-  if (params.get("q")) q.value = params.get("q");
-  [q, bucket, difficulty].forEach(function (el) { el.addEventListener("input", apply); el.addEventListener("change", apply); });
-  window.addEventListener("pageshow", apply);
-  apply();
-})();
-"""
+def _asset(name: str) -> str:
+    return resources.files("deckgen").joinpath(name).read_text("utf-8")
+
+
+PAGE_CSS = _asset("preview.css")  # the page's own chrome (pv- classes only)
+PAGE_JS = _asset("preview.js")  # night and phone switches, the index's filter
 
 
 def _e(text: str) -> str:

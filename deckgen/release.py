@@ -147,9 +147,9 @@ def release(
         released_before = keep.is_file()
         clashes = []
         for s in staged:
-            if s.result.path.is_file() and builder.file_sha256(s.result.path) != s.sha256:
-                if released_before or builder.released_file(s.result.path):
-                    clashes.append(s.result.path)
+            differs = s.result.path.is_file() and builder.file_sha256(s.result.path) != s.sha256
+            if differs and (released_before or builder.released_file(s.result.path)):
+                clashes.append(s.result.path)
         if keep.is_file() and keep.read_bytes() != kept:
             clashes.append(keep)
         if clashes:

@@ -209,10 +209,7 @@ def escape_anki(fragment: str, in_cloze: bool = False) -> str:
     if "\\" in fragment:
         fragment = _MATHJAX.sub("&#92;", fragment)
     fragment = fragment.replace("[sound:", "&#91;sound:").replace("[anki:", "&#91;anki:")
-    if in_cloze:
-        fragment = fragment.replace(":", "&#58;")
-    else:
-        fragment = fragment.replace("::", "&#58;&#58;")
+    fragment = fragment.replace(":", "&#58;") if in_cloze else fragment.replace("::", "&#58;&#58;")
     return fragment
 
 

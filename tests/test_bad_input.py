@@ -88,7 +88,8 @@ CASES = [
     (
         "alias bomb",
         {
-            S: "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+            S: "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
         },
         f"{SP}:1: YAML anchor &a is not allowed: write the value out",
     ),
@@ -202,7 +203,8 @@ CASES = [
     (
         "duplicate id",
         {"scenarios/pipeline-failures/kafka-lag-after-deploy.yaml": scenario(category="pipeline-failures")},
-        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml:1: id: `kafka-lag-after-deploy` is already used by scenarios/pipeline-failures/kafka-lag-after-deploy.yaml",
+        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml:1: id: `kafka-lag-after-deploy` is already used by "
+        "scenarios/pipeline-failures/kafka-lag-after-deploy.yaml",
     ),
     (
         "category != folder",

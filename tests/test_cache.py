@@ -8,9 +8,8 @@ import json
 
 import pytest
 
-from deckgen import BuildOptions, DeckgenError, build, load_project
+from deckgen import BuildOptions, DeckgenError, build, builder, load_project, model, package
 from deckgen import cache as cache_mod
-from deckgen import builder, model, package
 from tests.conftest import scenario, small_tree, snapshot
 
 

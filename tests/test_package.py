@@ -203,7 +203,7 @@ def test_a_target_that_cannot_be_replaced_changes_nothing(tmp_path, monkeypatch)
     result = CliRunner().invoke(main, ["build", "--no-cache"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output.strip() == (
-        f"build/test-deck-v1.0.0.manifest.json: is a folder or a link, not a file deckgen "
+        "build/test-deck-v1.0.0.manifest.json: is a folder or a link, not a file deckgen "
         "wrote: move it away or pass --out DIR; nothing was changed"
     )
     assert (tmp_path / "build" / "test-deck-v1.0.0.apkg").read_bytes() == apkg_before

@@ -90,6 +90,7 @@ def test_release_flow_diff_changelog_and_refusals(tmp_path):
         "test-deck-v1.0.0-peers.apkg",
         "test-deck-v1.0.0-pipeline-failures.apkg",
         "test-deck-v1.0.0-streaming-kafka.apkg",
+        "test-deck-v1.0.0-tts-en-us.apkg",
         "test-deck-v1.0.0.apkg",
     ]
     assert "## 1.0.0 (2026-01-10)\n\n- First release: 3 scenarios in 2 categories." in (v1 / "CHANGELOG.md").read_text()
@@ -136,7 +137,10 @@ def test_release_builds_are_byte_identical(tmp_path):
     one, two = _v1(tmp_path / "a"), _v1(tmp_path / "b")
     files_one = _release(one).files
     files_two = _release(two).files
-    digest = lambda files, root: {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+    def digest(files, root):
+        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
     assert digest(files_one, one) == digest(files_two, two)
 
 
