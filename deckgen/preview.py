@@ -439,6 +439,8 @@ def write_preview(project: Project, out_dir: Path | str, options: BuildOptions =
             os.chmod(target, 0o644)
         if out_dir.exists() and not out_dir.is_dir():
             raise NotADirectoryError(20, "Not a directory")
+        for rel in blobs:  # whatever would stop a rename is found before the first one
+            package.check_target(out_dir / rel)
         for rel in blobs:  # index.html is last
             (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / rel, out_dir / rel)

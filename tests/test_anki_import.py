@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deckgen import BuildOptions, build, load_project
-from tests.conftest import import_apkg, new_collection, scenario, small_tree
+from tests.conftest import DECK_YAML, import_apkg, new_collection, scenario, small_tree
 
 ROOT = "Test Deck: Scenarios"
 
@@ -106,10 +107,20 @@ def _section(card_html: str, n: int) -> str:
 
 
 def test_anki_syntax_in_text_shows_as_written_and_makes_no_card(tmp_path, collection):
-    evil = scenario("braces-and-colons").replace(
-        "    - Roll back the release\n",
-        "    - 'Literal {{c9::x}} and std::string and [sound:a.mp3] stay text'\n"
-        "    - '[[{{ ds \\| ds_nodash }}|airflow::macro]] is the partition'\n",
+    evil = (
+        scenario("braces-and-colons")
+        .replace(
+            "  Twenty minutes after", "  [sound:alarm.mp3] and [anki:tts lang=en_US]hi[/anki:tts] Twenty minutes after"
+        )
+        .replace(
+            "    - 'Raise [[max.poll.interval.ms]] above the worst batch time'\n",
+            "    - 'Play [sound:b.mp3] then raise [[max.poll.interval.ms]]'\n",
+        )
+        .replace(
+            "    - Roll back the release\n",
+            "    - 'Literal {{c9::x}} and std::string and [sound:a.mp3] stay text'\n"
+            "    - '[[{{ ds \\| ds_nodash }}|airflow::macro]] is the partition'\n",
+        )
     )
     small_tree(tmp_path, **{"scenarios/streaming-kafka/braces-and-colons.yaml": evil})
     import_apkg(collection, _build(tmp_path))
@@ -121,7 +132,10 @@ def test_anki_syntax_in_text_shows_as_written_and_makes_no_card(tmp_path, collec
     assert "Literal {{c9::x}} and std::string and [sound:a.mp3] stay text" in back
     assert "{{ ds | ds_nodash }} is the partition" in back
     assert "{{ ds }}" in _text(c3.question()) and "std::vector" in _text(c3.question())
-    assert c3.question_av_tags() == [] and c3.answer_av_tags() == []
+    for card in note.cards():  # the situation is on every side, the bullet's visible part on c4's
+        assert card.question_av_tags() == [] and card.answer_av_tags() == []
+    assert "[sound:alarm.mp3] and [anki:tts lang=en_US]hi[/anki:tts] Twenty minutes" in _text(c3.question())
+    assert "Play [sound:b.mp3] then raise" in _text(next(c for c in note.cards() if c.ord == 3).question())
 
 
 def test_script_and_handlers_never_reach_a_card(tmp_path, collection):
@@ -426,3 +440,97 @@ def test_the_overview_description_flows_as_paragraphs(tmp_path, collection):
         "<p>A <em>small</em> deck for tests, written over three lines.</p><ul><li>a list item that wraps in the source</li>"
         in desc
     )
+
+
+def test_a_later_subset_then_the_full_deck_makes_no_extra_deck(tmp_path, collection):
+    """The second category's subset names and numbers its deck exactly as the full deck does."""
+    small_tree(tmp_path)
+    subset = _build(tmp_path, categories=("pipeline-failures",))
+    import_apkg(collection, subset)
+    assert f"{ROOT}::02 Data Pipeline Failures" in [d.name for d in collection.decks.all_names_and_ids()]
+    log = import_apkg(collection, _build(tmp_path))
+    assert len(log.new) == 2 and not log.conflicting and len(collection.find_notes("")) == 5
+    names = sorted(d.name for d in collection.decks.all_names_and_ids())
+    assert names == sorted(
+        [
+            "Default",
+            ROOT,
+            f"{ROOT}::00 Classify the scenario",
+            f"{ROOT}::01 Streaming / Kafka Incidents",
+            f"{ROOT}::02 Data Pipeline Failures",
+        ]
+    )
+    note = _note(collection, "gzip-one-task")
+    assert {collection.decks.name(c.did) for c in note.cards()} == {f"{ROOT}::02 Data Pipeline Failures"}
+
+
+def test_guids_come_from_the_id_never_from_the_title(tmp_path):
+    """Two scenarios with the same title get two notes; retitling a scenario keeps its note."""
+    twin = scenario("late-events-window", difficulty="hard")  # same title as kafka-lag-after-deploy
+    v1 = small_tree(tmp_path / "v1", **{"scenarios/streaming-kafka/late-events-window.yaml": twin})
+    col = new_collection(tmp_path / "anki")
+    import_apkg(col, _build(v1))
+    ids = {sid: _note(col, sid).id for sid in ("kafka-lag-after-deploy", "late-events-window", "gzip-one-task")}
+    assert len(set(ids.values())) == 3
+    retitled = {
+        "scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.1.0").replace(
+            "2026-01-10", "2026-02-01"
+        ),
+        "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario().replace(
+            "title: Consumer lag explodes after a deploy", "title: Lag climbs for an hour after release 2.31"
+        ),
+        "scenarios/streaming-kafka/late-events-window.yaml": twin.replace(
+            "title: Consumer lag explodes after a deploy", "title: Late events fall out of the window"
+        ),
+    }
+    log = import_apkg(col, _build(small_tree(tmp_path / "v2", **retitled)))
+    assert not log.new and len(log.updated) >= 2
+    assert {sid: _note(col, sid).id for sid in ids} == ids
+    assert _note(col, "kafka-lag-after-deploy")["Title"] == "Lag climbs for an hour after release 2.31"
+    col.close()
+
+
+def test_note_times_are_midnight_utc_in_any_time_zone(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    small_tree(tmp_path)
+    digests = set()
+    for zone in ("UTC", "Pacific/Kiritimati", "America/Adak"):
+        out = tmp_path / f"out-{zone.replace('/', '-')}"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "deckgen",
+                "build",
+                "--no-cache",
+                "--scenarios",
+                str(tmp_path / "scenarios"),
+                "--media",
+                str(tmp_path / "media"),
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "TZ": zone},
+        )
+        digests.add(hashlib.sha256((out / "test-deck-v1.0.0.apkg").read_bytes()).hexdigest())
+        col = new_collection(tmp_path / f"anki-{zone.replace('/', '-')}")
+        import_apkg(col, out / "test-deck-v1.0.0.apkg")
+        assert set(col.db.list("select mod from notes")) == {1768003200}  # 2026-01-10T00:00:00Z
+        col.close()
+    assert len(digests) == 1
+
+
+def test_builds_made_seconds_apart_are_byte_identical(tmp_path):
+    import time
+
+    small_tree(tmp_path)
+    project = load_project(tmp_path / "scenarios", tmp_path / "media")
+    first = build(project, BuildOptions(out_dir=tmp_path / "a")).path.read_bytes()
+    time.sleep(1.1)  # a clock in the output would show now
+    second = build(project, BuildOptions(out_dir=tmp_path / "b")).path.read_bytes()
+    assert first == second

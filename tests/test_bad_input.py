@@ -40,7 +40,11 @@ def drop(key: str) -> str:
 # (case id, files to override, expected output line)
 CASES = [
     # --- YAML ---
-    ("syntax", {S: replace("title: Consumer", "title: [Consumer")}, f"{SP}:3: YAML syntax error"),
+    (
+        "syntax",
+        {S: replace("title: Consumer", "title: [Consumer")},
+        f"{SP}:3: YAML syntax error: did not find expected ',' or ']'",
+    ),
     (
         "tab",
         {S: replace("concepts:\n  - consumer", "concepts:\n\t- consumer")},
@@ -52,7 +56,7 @@ CASES = [
         f"{SP}:26: duplicate key 'title' (first at line 2): keep one",
     ),
     ("empty", {S: ""}, f"{SP}: file is empty: it should hold one mapping (see `deckgen new`)"),
-    ("comments only", {S: "# nothing\n"}, f"{SP}: file is empty"),
+    ("comments only", {S: "# nothing\n"}, f"{SP}: file is empty: it should hold one mapping (see `deckgen new`)"),
     ("a list", {S: "- a\n- b\n"}, f"{SP}: file holds a list, not a mapping of keys to values"),
     (
         "two documents",
@@ -64,8 +68,16 @@ CASES = [
         {S: scenario().replace("Twenty", "Tw\u00e9nty").encode("latin-1")},
         f"{SP}:7: file is not UTF-8: save it as UTF-8",
     ),
-    ("binary", {S: b"\x89PNG\r\n\x1a\n\x00\x00"}, f"{SP}: file is binary, not YAML text"),
-    ("too large", {S: scenario() + "#" * (256 * 1024) + "\n"}, f"{SP}: file is 262,"),
+    (
+        "binary",
+        {S: b"\x89PNG\r\n\x1a\n\x00\x00"},
+        f"{SP}: file is binary, not YAML text: scenario files are UTF-8 text",
+    ),
+    (
+        "too large",
+        {S: scenario() + "#" * (256 * 1024) + "\n"},
+        f"{SP}: file is 262,976 bytes; the limit is 262,144 (256 KiB): split it or shorten it",
+    ),
     (
         "python tag",
         {
@@ -78,7 +90,7 @@ CASES = [
     (
         "custom tag",
         {S: replace("difficulty: medium", "difficulty: !lvl medium")},
-        f"{SP}:5: YAML tag !lvl is not allowed",
+        f"{SP}:5: YAML tag !lvl is not allowed: only plain text, numbers, true/false, lists and mappings",
     ),
     (
         "anchor",
@@ -101,7 +113,7 @@ CASES = [
                 "    - [[max.poll.interval.ms]] above the worst batch time",
             )
         },
-        f"{SP}:17: YAML syntax error: ",
+        f"{SP}:17: YAML syntax error: did not find expected '-' indicator; a text that starts with [[ must be quoted: '[[phrase]] rest of the bullet'",
     ),
     (
         "bullet is a flow list",
@@ -125,7 +137,7 @@ CASES = [
     (
         "double-quoted backslash",
         {S: replace("    - Roll back the release", '    - "[[a \\| b]]"')},
-        f"{SP}:15: YAML syntax error: found unknown escape character; inside double quotes a backslash starts an escape",
+        f"{SP}:15: YAML syntax error: found unknown escape character; inside double quotes a backslash starts an escape: use single quotes ('a \\| b')",
     ),
     # --- schema ---
     (
@@ -176,7 +188,7 @@ CASES = [
     (
         "bad id form",
         {S: replace("id: kafka-lag-after-deploy", "id: Kafka_Lag")},
-        f"{SP}:1: id: 'Kafka_Lag' is not valid: expected lower-case letters, digits and single hyphens",
+        f"{SP}:1: id: 'Kafka_Lag' is not valid: expected lower-case letters, digits and single hyphens (like kafka-lag-after-deploy)",
     ),
     (
         "title is a number",
@@ -187,7 +199,7 @@ CASES = [
     (
         "added malformed",
         {S: scenario(added="'1.0'")},
-        f"{SP}:26: added: '1.0' is not valid: expected a version MAJOR.MINOR.PATCH",
+        f"{SP}:26: added: '1.0' is not valid: expected a version MAJOR.MINOR.PATCH, like 1.2.0",
     ),
     (
         "situation null",
@@ -198,18 +210,18 @@ CASES = [
     (
         "id != file",
         {S: replace("id: kafka-lag-after-deploy", "id: kafka-lag")},
-        f"{SP}:1: id: `kafka-lag` must equal the file name `kafka-lag-after-deploy`",
+        f"{SP}:1: id: `kafka-lag` must equal the file name `kafka-lag-after-deploy`: rename the file or fix the id (ids never change once released)",
     ),
     (
         "duplicate id",
         {"scenarios/pipeline-failures/kafka-lag-after-deploy.yaml": scenario(category="pipeline-failures")},
         "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml:1: id: `kafka-lag-after-deploy` is already used by "
-        "scenarios/pipeline-failures/kafka-lag-after-deploy.yaml",
+        "scenarios/pipeline-failures/kafka-lag-after-deploy.yaml: ids are unique in the deck",
     ),
     (
         "category != folder",
         {S: replace("category: streaming-kafka", "category: pipeline-failures")},
-        f"{SP}:3: category: `pipeline-failures` does not match the folder `streaming-kafka`",
+        f"{SP}:3: category: `pipeline-failures` does not match the folder `streaming-kafka`: move the file or fix the category",
     ),
     (
         "unknown category",
@@ -229,7 +241,7 @@ CASES = [
     (
         "empty marker",
         {S: replace("[[rebalance loop|symptom]]", "[[ ]]")},
-        f"{SP}:14: answer.immediate[1]: empty [[ ]] marker",
+        f"{SP}:14: answer.immediate[1]: empty [[ ]] marker: put the key phrase inside it, or remove it",
     ),
     (
         "nested marker",
@@ -239,21 +251,33 @@ CASES = [
     (
         "stray closer",
         {S: replace("[[rebalance loop|symptom]]", "rebalance loop]]")},
-        f"{SP}:14: answer.immediate[1]: ]] without an opening [[",
+        f"{SP}:14: answer.immediate[1]: ]] without an opening [[: add the [[ or write the brackets as \\]\\]",
     ),
     (
         "unknown lexer",
         {S: scenario(code="{lang: klingon, source: x}")},
-        f"{SP}:26: code.lang: `klingon` is not a Pygments language",
+        f"{SP}:26: code.lang: `klingon` is not a Pygments language: try python, sql, scala, yaml, properties, bash, json",
     ),
-    ("media missing", {S: scenario(media="[nope.png]")}, f"{SP}:26: media[1]: `nope.png` is not in"),
+    (
+        "media missing",
+        {S: scenario(media="[nope.png]")},
+        f"{SP}:26: media[1]: `nope.png` is not in media/: add the file or fix the name",
+    ),
     (
         "media traversal",
         {S: scenario(media="['../secret.png']")},
-        f"{SP}:26: media[1]: '../secret.png' is not valid: expected a file name directly in media/",
+        f"{SP}:26: media[1]: '../secret.png' is not valid: expected a file name directly in media/ ending .png, .jpg, .jpeg, .gif, .svg or .webp (no folders)",
     ),
-    ("media absolute", {S: scenario(media="['/etc/passwd']")}, f"{SP}:26: media[1]: '/etc/passwd' is not valid"),
-    ("media wrong type", {S: scenario(media="[clip.mp4]")}, f"{SP}:26: media[1]: 'clip.mp4' is not valid"),
+    (
+        "media absolute",
+        {S: scenario(media="['/etc/passwd']")},
+        f"{SP}:26: media[1]: '/etc/passwd' is not valid: expected a file name directly in media/ ending .png, .jpg, .jpeg, .gif, .svg or .webp (no folders)",
+    ),
+    (
+        "media wrong type",
+        {S: scenario(media="[clip.mp4]")},
+        f"{SP}:26: media[1]: 'clip.mp4' is not valid: expected a file name directly in media/ ending .png, .jpg, .jpeg, .gif, .svg or .webp (no folders)",
+    ),
     (
         "media lies",
         {S: scenario(media="[fake.png]"), "media/fake.png": b"GIF89a not a png"},
@@ -262,7 +286,7 @@ CASES = [
     (
         "media too big",
         {S: scenario(media="[big.png]"), "media/big.png": PNG + b"\x00" * (2 * 1024 * 1024)},
-        f"{SP}:26: media[1]: `big.png` is 2,097,176 bytes; the limit is 2,097,152 (2 MiB)",
+        f"{SP}:26: media[1]: `big.png` is 2,097,176 bytes; the limit is 2,097,152 (2 MiB): shrink it",
     ),
     (
         "yml extension",
@@ -299,17 +323,17 @@ CASES = [
             b'xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="https://evil.example/p.png"/></svg>',
         },
         f"{SP}:26: media[1]: `x.svg` refers outside itself (href='https://evil.example/p.png'): media must be plain "
-        "pictures",
+        "pictures (an SVG opened on its own runs its scripts)",
     ),
     (
         "svg with a handler",
         {S: scenario(media="[x.svg]"), "media/x.svg": b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'},
-        f"{SP}:26: media[1]: `x.svg` holds an event handler (onload)",
+        f"{SP}:26: media[1]: `x.svg` holds an event handler (onload): media must be plain pictures (an SVG opened on its own runs its scripts)",
     ),
     (
         "svg with entities",
         {S: scenario(media="[x.svg]"), "media/x.svg": b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "b">]><svg/>'},
-        f"{SP}:26: media[1]: `x.svg` declares a DOCTYPE or entities",
+        f"{SP}:26: media[1]: `x.svg` declares a DOCTYPE or entities: media must be plain pictures (an SVG opened on its own runs its scripts)",
     ),
     # --- references ---
     (
@@ -321,12 +345,14 @@ CASES = [
     (
         "reference javascript",
         {S: scenario(references="[{title: Docs, url: 'javascript:alert(1)//https://x.io'}]")},
-        f"{SP}:26: references[1].url: 'javascript:alert(1)//https://x.io' is not valid: expected an https:// address",
+        f"{SP}:26: references[1].url: 'javascript:alert(1)//https://x.io' is not valid: expected an https:// address "
+        "of the page you read (no other schemes, no spaces or quotes)",
     ),
     (
         "reference quote breaks out",
         {S: scenario(references="[{title: Docs, url: 'https://x.io/\" onclick=\"alert(1)'}]")},
-        f"{SP}:26: references[1].url: 'https://x.io/\" onclick=\"alert(1)' is not valid: expected an https:// address",
+        f"{SP}:26: references[1].url: 'https://x.io/\" onclick=\"alert(1)' is not valid: expected an https:// address "
+        "of the page you read (no other schemes, no spaces or quotes)",
     ),
     (
         "reference without host",
@@ -355,7 +381,11 @@ CASES = [
         f"{SP}:26: references: has 4 items; at most 3 allowed",
     ),
     # --- deck.yaml ---
-    ("deck missing", {"scenarios/deck.yaml": None}, "scenarios/deck.yaml: deck.yaml is missing"),
+    (
+        "deck missing",
+        {"scenarios/deck.yaml": None},
+        "scenarios/deck.yaml: deck.yaml is missing: the deck's name, version and taxonomy live there",
+    ),
     (
         "deck bad version",
         {"scenarios/deck.yaml": DECK_YAML.replace("version: 1.0.0", "version: 1.0")},
@@ -416,7 +446,7 @@ def test_bad_input_is_reported_and_nothing_is_written(tmp_path, monkeypatch, run
         assert result.exit_code == 1, result.output
         assert isinstance(result.exception, SystemExit)  # no traceback
         lines = result.output.splitlines()
-        assert any(line.startswith(expected) for line in lines), result.output
+        assert expected in lines, result.output  # the whole line a user reads
         assert "Traceback" not in result.output and not result.output.startswith("Error:")
     assert snapshot(tmp_path / "build") == before
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import shutil
 
 import pytest
 
@@ -89,22 +90,19 @@ def test_orphans_are_pruned_once_they_outnumber_live_entries(tmp_path):
     import sqlite3
 
     root = small_tree(tmp_path)
-    cold = _build(root, out="cold", cache=False)
     _build(root)
-    db_path = root / "build" / ".cache" / cache_mod.FILE_NAME
-    with sqlite3.connect(db_path) as db:
-        live = db.execute("select count(*) from entries").fetchone()[0]
+    with sqlite3.connect(_db(root)) as db:
+        before = dict(db.execute("select key, value from entries"))
         db.executemany("insert into entries values (?, ?)", ((f"sorphan{i}", b"x") for i in range(150)))
     (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
         scenario("late-events-window", difficulty="hard").replace("Roll back", "Revert")
     )
-    (root / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
-        scenario("late-events-window", difficulty="hard")
-    )
-    assert _sha(_build(root)) == _sha(cold)
-    with sqlite3.connect(db_path) as db:
-        keys = [k for (k,) in db.execute("select key from entries")]
-    assert not any(k.startswith("sorphan") for k in keys) and len(keys) == live
+    warm = _build(root)
+    assert _sha(warm) == _sha(_build(root, out="cold", cache=False))
+    keys = set(_rows(root))
+    assert not any(k.startswith("sorphan") for k in keys)  # the 150 orphans outnumbered the live entries
+    stale = set(before) - keys
+    assert len(stale) == 2 and len(keys) == len(before)  # the edited file's two old entries went, two new came
 
 
 # -- a cache is never trusted beyond what a cold build makes ---------------------------------
@@ -244,17 +242,85 @@ def test_a_symlinked_cache_file_is_not_written_into(tmp_path):
     assert other.read_bytes() == b""
 
 
-def test_a_renderer_upgrade_is_a_new_key(tmp_path, monkeypatch):
+# -- the key covers everything a cold build depends on ------------------------------------------
+
+
+def _warm_equals_cold(root, **opts):
+    warm = _build(root, **opts)
+    cold = _build(root, out="cold-" + "-".join(f"{k}{v}" for k, v in opts.items()), cache=False, **opts)
+    assert _sha(warm) == _sha(cold)
+    return warm
+
+
+def test_deck_yaml_is_part_of_the_key(tmp_path):
+    root = small_tree(tmp_path)
+    before = _sha(_build(root))
+    deck = root / "scenarios" / "deck.yaml"
+    deck.write_text(deck.read_text().replace("title: Batch / Spark Processing", "title: Batch and Spark"))
+    after = _warm_equals_cold(root)
+    assert _sha(after) != before
+
+
+def test_the_path_is_part_of_the_key(tmp_path):
+    root = small_tree(tmp_path / "one")
+    _build(root)
+    other = tmp_path / "two"
+    shutil.copytree(root / "scenarios", other / "scenarios")
+    (other / "media").mkdir()
+    bad = other / "scenarios" / "pipeline-failures" / "gzip-one-task.yaml"
+    bad.rename(bad.with_name("renamed-file.yaml"))  # same bytes, another path: must be checked again
+    with pytest.raises(DeckgenError) as info:
+        load_project(other / "scenarios", other / "media", cache_dir=root / "build" / ".cache")
+    assert "id: `gzip-one-task` must equal the file name `renamed-file`" in str(info.value)
+
+
+def _rendered_by_a_warm_build(root, monkeypatch) -> list[str]:
+    """Which scenarios a warm build rendered again (the rest came from the cache)."""
+    rendered: list[str] = []
+    real = builder._render
+    monkeypatch.setattr(builder, "_render", lambda s: rendered.append(s.id) or real(s))
+    warm = _sha(_build(root))
+    monkeypatch.setattr(builder, "_render", real)
+    assert warm == _sha(_build(root, out="cold", cache=False))
+    return sorted(rendered)
+
+
+ALL = ["gzip-one-task", "kafka-lag-after-deploy", "late-events-window"]
+
+
+def test_the_builder_version_is_part_of_the_key(tmp_path, monkeypatch):
     from deckgen import cache_key
 
     root = small_tree(tmp_path)
     _build(root)
-    rendered = []
-    real = builder._render
-    monkeypatch.setattr(builder, "_render", lambda s: rendered.append(s.id) or real(s))
+    assert _rendered_by_a_warm_build(root, monkeypatch) == []
+    monkeypatch.setattr(cache_key, "__version__", "99.0.0")
+    cache_key.environment.cache_clear()
+    try:
+        assert _rendered_by_a_warm_build(root, monkeypatch) == ALL
+    finally:
+        cache_key.environment.cache_clear()
+
+
+@pytest.mark.parametrize("library", ["markdown", "pygments", "nh3", "pyyaml", "jsonschema"])
+def test_every_renderer_version_is_part_of_the_key(tmp_path, monkeypatch, library):
+    from deckgen import cache_key
+
+    root = small_tree(tmp_path)
     _build(root)
-    assert rendered == []  # warm: nothing rendered again
-    monkeypatch.setattr(cache_key, "environment", lambda: "deckgen=0.1.0 markdown=99.0 pygments=2.21.0")
-    warm = _build(root)
-    assert sorted(rendered) == ["gzip-one-task", "kafka-lag-after-deploy", "late-events-window"]
-    assert _sha(warm) == _sha(_build(root, out="cold", cache=False))
+    real = cache_key.metadata.version
+    monkeypatch.setattr(cache_key.metadata, "version", lambda name: "99.0" if name == library else real(name))
+    cache_key.environment.cache_clear()
+    try:
+        assert _rendered_by_a_warm_build(root, monkeypatch) == ALL
+    finally:
+        cache_key.environment.cache_clear()
+
+
+@pytest.mark.parametrize("opts", [{"for_peers": True}, {"tts": "en_US"}, {"categories": ("pipeline-failures",)}])
+def test_every_edition_warm_equals_cold(tmp_path, opts):
+    root = small_tree(
+        tmp_path, **{"scenarios/streaming-kafka/kafka-lag-after-deploy.yaml": scenario(story="'Paged at 3am.'")}
+    )
+    _build(root)  # the full deck warms the cache
+    _warm_equals_cold(root, **opts)

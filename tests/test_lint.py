@@ -72,14 +72,14 @@ def test_the_good_scenario_is_clean(tmp_path, monkeypatch):
     assert result.output.strip() == "ok: no findings in 1 scenario"
 
 
-LONG = "Drain the backlog with the same group id after the rollback, then compare offsets per partition"
+LONG = "Drain the backlog with the same group id, then compare offsets"
 
 # (case, the changed scenario, the one line lint must print)
 CASES = [
     (
         "DG101 long bullet",
         bad("'Roll back the release'", f"'Roll back the release, then [[{LONG}]]'"),
-        f"{S}:19: DG101 answer.immediate[2]: takes 4 lines on a 360 px phone (123 characters; 2 lines hold about 64): "
+        f"{S}:19: DG101 answer.immediate[2]: takes 3 lines on a 360 px phone (90 characters; 2 lines hold about 64): "
         "keep the action and its key phrase, move the detail to `why` or `pitfalls`",
     ),
     (

@@ -30,12 +30,17 @@ def test_zip_is_deflated_with_fixed_times(tmp_path):
 
 
 def test_no_temporary_files_are_left(tmp_path, monkeypatch):
+    """Temporary files go beside the output (then are renamed or removed), never to the system's folder."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))
     monkeypatch.setattr(tempfile, "tempdir", None)
+    seen: list[str] = []
+    real = tempfile.mkstemp
+    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: seen.append(str(k.get("dir"))) or real(*a, **k))
     small_tree(tmp_path)
     build(load_project(tmp_path / "scenarios", tmp_path / "media"), BuildOptions(out_dir=tmp_path / "b"))
+    assert seen and set(seen) == {str(tmp_path / "b")}  # the staging files were made in the output folder
     assert list(scratch.iterdir()) == []
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
         "test-deck-v1.0.0.apkg",
@@ -185,7 +190,7 @@ def test_a_file_size_limit_is_a_clear_error_and_nothing_changes(tmp_path):
     apkg = tmp_path / "build" / "test-deck-v1.0.0.apkg"
     assert limited.stderr.strip().startswith(f"{apkg}: cannot write the package: ")
     assert limited.stderr.strip().endswith("; nothing was changed")
-    assert snapshot(tmp_path / "build") == before
+    assert snapshot(tmp_path / "build") == before  # no temporary file left either
 
 
 def test_a_target_that_cannot_be_replaced_changes_nothing(tmp_path, monkeypatch):

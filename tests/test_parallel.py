@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from bench.generate import generate
-from deckgen import BuildOptions, build, load_project, parallel
+from deckgen import BuildOptions, DeckgenError, build, load_project, parallel
 
 
 def test_workers_and_one_process_give_the_same_package(tmp_path, monkeypatch):
@@ -28,10 +30,8 @@ def test_workers_report_problems_like_one_process(tmp_path, monkeypatch):
     messages = {}
     for jobs in ("1", "2"):
         monkeypatch.setenv("DECKGEN_JOBS", jobs)
-        try:
+        with pytest.raises(DeckgenError) as info:
             load_project(root / "scenarios", root / "media")
-        except Exception as exc:  # DeckgenError
-            messages[jobs] = str(exc)
-    assert (
-        messages["1"] == messages["2"] and "difficulty: 'extreme' is not one of easy | medium | hard" in messages["1"]
-    )
+        messages[jobs] = str(info.value)
+    assert messages["1"] == messages["2"]
+    assert messages["1"].endswith("difficulty: 'extreme' is not one of easy | medium | hard")

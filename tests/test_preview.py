@@ -290,3 +290,23 @@ def test_a_preview_that_runs_out_of_space_leaves_the_old_one_whole(tmp_path):
     assert limited.stderr.strip().endswith("; nothing was changed")
     assert snapshot(tmp_path / "site") == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+
+
+def test_a_page_that_cannot_be_replaced_stops_the_preview_before_any_write(tmp_path):
+    root = tricky_tree(tmp_path)
+    project = load_project(root / "scenarios", root / "media")
+    write_preview(project, tmp_path / "site")
+    blocker = tmp_path / "site" / "notes" / "tricky-markup.html"
+    blocker.unlink()
+    blocker.mkdir()  # something in the way of one page, found only at the end of the list
+    (root / "scenarios/pipeline-failures/gzip-one-task.yaml").write_text(
+        scenario("gzip-one-task", "pipeline-failures", "easy").replace("Roll back", "Revert")
+    )
+    before = snapshot(tmp_path / "site")
+    with pytest.raises(DeckgenError) as info:
+        write_preview(load_project(root / "scenarios", root / "media"), tmp_path / "site")
+    assert str(info.value) == (
+        f"{blocker}: is a folder or a link, not a file deckgen wrote: move it away or pass "
+        "--out DIR; nothing was changed"
+    )
+    assert snapshot(tmp_path / "site") == before

@@ -465,3 +465,14 @@ def test_release_reads_only_manifests_it_can_trust(tmp_path):
         f"{v1 / 'releases' / 'test-deck-v0.9.0.manifest.json'}: version 'zero' is not "
         "MAJOR.MINOR.PATCH: not a release manifest deckgen wrote"
     )
+
+
+def test_diff_refuses_a_retired_id_that_comes_back(pair, tmp_path):
+    old, new = pair
+    gone = "gzip-one-task"
+    old["retired"] = [{"id": gone, "version": "0.9.0", "reason": "merged into skewed-join-key"}]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))  # NEW still holds a note with that id
+    result = CliRunner().invoke(main, ["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")])
+    assert result.exit_code == 1
+    assert "  ! `gzip-one-task` was retired in 0.9.0: ids are never reused" in result.output.splitlines()
