@@ -383,3 +383,12 @@ def test_code_uses_the_width_of_a_wide_window_before_it_scrolls(browser, site):
         assert width > column  # wider than the text column
         assert scroll <= client + 1  # the whole line shows: no sideways scroll
         assert left >= 0 and right <= 1100
+
+
+def test_every_answer_bullet_of_the_bundled_deck_fits_two_lines_on_a_phone(browser):
+    from tests.browser import measure_bullets
+
+    rows = measure_bullets(browser, load_project(REPO / "scenarios", REPO / "media"))
+    assert len(rows) > 1000
+    over = [r for r in rows if r[3] > 2]
+    assert not over, f"{len(over)} bullets take more than two lines at 360 px, e.g. {over[:3]}"

@@ -89,3 +89,46 @@ def test_current_sources_update_the_last_release_in_place(project):
     assert last is not None, "releases/ holds the manifest of every published version"
     report = compare(last, manifest_of(project, BuildOptions()), pending=True)
     assert report.ok, report.problems
+
+
+def test_the_bundled_deck_is_lint_clean(project):
+    from deckgen.lint import lint
+
+    report = lint(REPO / "scenarios", REPO / "media")
+    assert report.findings == (), "\n".join(str(f) for f in report.findings[:20])
+    assert report.scenarios == len(project.scenarios)
+
+
+RELEASED_1_0 = REPO / "tests" / "fixtures" / "when-theory-ends-v1.0.0.apkg"
+
+
+def test_the_current_deck_updates_the_released_1_0_0_in_place(project, tmp_path, collection):
+    """A user of 1.0.0 who studied for a while imports the current release: every note updates in place."""
+    import hashlib
+    import json
+
+    released = json.loads((REPO / "releases" / "when-theory-ends-v1.0.0.manifest.json").read_text())
+    assert hashlib.sha256(RELEASED_1_0.read_bytes()).hexdigest() == released["apkg"]["sha256"]  # the real file
+    import_apkg(collection, RELEASED_1_0)
+    for nid in collection.find_notes("")[::3]:  # study a third of the notes, two cards each
+        for card in collection.get_note(nid).cards()[:2]:
+            card.start_timer()
+            collection.sched.answerCard(card, 3)
+    before = {cid: _schedule(collection, cid) for cid in collection.find_cards("")}
+    reviews = collection.db.scalar("select count() from revlog")
+    note_ids = sorted(collection.find_notes(""))
+    assert reviews > 0
+    log = import_apkg(collection, build(project, BuildOptions(out_dir=tmp_path)).path)
+    assert len(log.updated) == 121 and not log.new and not log.duplicate and not log.conflicting
+    assert sorted(collection.find_notes("")) == note_ids
+    assert {cid: _schedule(collection, cid) for cid in collection.find_cards("")} == before
+    assert collection.db.scalar("select count() from revlog") == reviews
+    models = [m.name for m in collection.models.all_names_and_ids()]
+    assert sorted(m for m in models if m.startswith("deckgen")) == ["deckgen Bucket", "deckgen Scenario"]
+    collection.models._clear_cache()
+    assert 'id="answer" class="wte-anchor' in collection.models.by_name("deckgen Scenario")["tmpls"][0]["afmt"]
+
+
+def _schedule(col, cid: int) -> tuple:
+    c = col.get_card(cid)
+    return (c.nid, c.did, c.ivl, c.due, c.reps, c.lapses, c.type, c.queue)
