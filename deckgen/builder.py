@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from deckgen import changelog as changelog_mod
-from deckgen import loader, manifest, model, notes, package, parallel
+from deckgen import charts, loader, manifest, model, notes, package, parallel
 from deckgen.cache import Cache
 from deckgen.errors import DeckgenError, Problem
 from deckgen.model import Project, Scenario
@@ -118,7 +118,7 @@ class Prepared:
     specs: tuple[notes.NoteSpec, ...]
     description: str
     scenarios: tuple[Scenario, ...]
-    media: tuple[Path, ...]
+    media: dict[str, Path | bytes]  # name in the package -> a file of media/, or a drawn chart
 
 
 def _choose(project: Project, options: BuildOptions) -> tuple[Scenario, ...]:
@@ -177,14 +177,30 @@ def _fields_key(s: Scenario, options: BuildOptions) -> str:
     return f"{s.digest}:{int(options.for_peers)}"
 
 
+def media_of(project: Project, chosen: tuple[Scenario, ...]) -> dict[str, Path | bytes]:
+    """Every media file of a build, by name: the scenarios' own, then their charts, drawn or cached."""
+    media: dict[str, Path | bytes] = {m: project.media_dir / m for m in sorted({m for s in chosen for m in s.media})}
+    for s in chosen:
+        for chart in s.charts:
+            light, dark = chart.names()
+            if light in media:
+                continue
+            svg = project.cache.chart(chart.digest()) if project.cache is not None else None
+            if svg is None:
+                svg = charts.draw(chart)
+                if project.cache is not None:
+                    project.cache.put_chart(chart.digest(), svg)
+            media[light], media[dark] = svg.encode("utf-8"), charts.night(svg).encode("utf-8")
+    return dict(sorted(media.items()))
+
+
 def prepare(project: Project, options: BuildOptions = BuildOptions()) -> Prepared:
     """Select and render every note of a build, in memory (the preview's view of a build)."""
     chosen = _choose(project, options)
     renderer = Renderer()
     specs = tuple(iter_specs(project, chosen, options, renderer))
     description = notes.deck_description(renderer, project.deck, len(chosen), _label(project, options), project.changes)
-    media = tuple(project.media_dir / m for m in sorted({m for s in chosen for m in s.media}))
-    return Prepared(specs, description, chosen, media)
+    return Prepared(specs, description, chosen, media_of(project, chosen))
 
 
 @dataclass(frozen=True)
@@ -215,7 +231,7 @@ def stage(project: Project, options: BuildOptions = BuildOptions(), progress=Non
     chosen = _choose(project, options)
     renderer = Renderer()
     description = notes.deck_description(renderer, deck, len(chosen), _label(project, options), project.changes)
-    media = [project.media_dir / m for m in sorted({m for s in chosen for m in s.media})]
+    media = media_of(project, chosen)
     note_models = notes.models(options.tts)
     decks = notes.deck_objects(project, {s.category for s in chosen}, description)
     entries: list[str] = []  # manifest lines, as text: a dict per note would cost ~3 KB each

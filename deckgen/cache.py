@@ -27,9 +27,10 @@ import sqlite3
 import zlib
 from pathlib import Path
 
+from deckgen.charts import Annotation, Chart, Series
 from deckgen.model import Code, Reference, Scenario
 
-FILE_NAME = "deckgen-cache-3.sqlite"  # the number changes whenever the entry format does
+FILE_NAME = "deckgen-cache-4.sqlite"  # the number changes whenever the entry format does
 _MAC = 32  # bytes of HMAC-SHA256 in front of every value
 _TUPLES = (
     "buckets",
@@ -71,6 +72,17 @@ def signing_key() -> bytes:
             return secrets.token_bytes(32)
     except OSError:
         return secrets.token_bytes(32)
+
+
+def _chart(c: dict) -> Chart:
+    return Chart(
+        **{
+            **c,
+            "x_values": tuple(c["x_values"]),
+            "series": tuple(Series(s["name"], tuple(s["values"])) for s in c["series"]),
+            "annotations": tuple(Annotation(**a) for a in c["annotations"]),
+        }
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -180,6 +192,7 @@ class Cache:
                 s[name] = tuple(s[name])
             s["code"] = Code(**s["code"]) if s["code"] else None
             s["references"] = tuple(Reference(**r) for r in s["references"])
+            s["charts"] = tuple(_chart(c) for c in s["charts"])
             scenario = Scenario(**s)
             line = data["id_line"]
             if not all(isinstance(x, str) for name in _TUPLES for x in getattr(scenario, name)):
@@ -199,6 +212,13 @@ class Cache:
 
     def put_fields(self, k: str, fields: tuple[str, ...]) -> None:
         self._put("f" + k, list(fields))
+
+    def chart(self, k: str) -> str | None:
+        data = self._get("c" + k)
+        return data if isinstance(data, str) and data.startswith("<svg") else None
+
+    def put_chart(self, k: str, svg: str) -> None:
+        self._put("c" + k, svg)
 
     def _prune(self, db: sqlite3.Connection) -> None:
         """Drop orphans (entries of edited or deleted files) once they outnumber live entries."""

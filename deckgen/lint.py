@@ -537,7 +537,8 @@ def lint(
             files.append(_File(by_source[source.shown], doc))
     for f in files:
         s = f.scenario
-        front = f"{s.title}\n{phone.visible_text(renderer.block(s.situation))}"
+        captions = " ".join(c.alt for c in s.charts if c.side == "front")  # what a front chart says
+        front = f"{s.title}\n{phone.visible_text(renderer.block(s.situation))}\n{captions}"
         _check_bullets(f, renderer, settings, front)
         _check_concepts(f, renderer)
         _check_communication(f, renderer)

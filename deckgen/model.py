@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
+from deckgen import charts as charts_mod
 from deckgen import loader, parallel
 from deckgen.cache_key import key
 from deckgen.errors import Problem
@@ -119,6 +120,7 @@ class Scenario:
     added: str | None = None
     covers: tuple[str, ...] = ()  # classification phrases from deck.yaml this scenario exercises
     references: tuple[Reference, ...] = ()
+    charts: tuple[charts_mod.Chart, ...] = ()
     source: str = ""  # the file as shown to the user
     digest: str = ""  # what the render cache knows this version of the file by
 
@@ -243,6 +245,9 @@ def _phrase(doc: Document, err, name: str) -> list[Problem]:
         return [Problem(doc.shown, line, f"{prefix}is {len(value):,} characters; the limit is {err.validator_value:,}")]
     if v == "uniqueItems":
         return [Problem(doc.shown, line, f"{prefix}lists the same item twice")]
+    if v in ("exclusiveMinimum", "exclusiveMaximum"):
+        word = "more" if v == "exclusiveMinimum" else "less"
+        return [Problem(doc.shown, line, f"{prefix}{value} must be {word} than {err.validator_value}")]
     if v in ("minimum", "maximum"):
         return [Problem(doc.shown, line, f"{prefix}{value} is out of range ({v} {err.validator_value})")]
     return [Problem(doc.shown, line, f"{prefix}{err.message}")]  # pragma: no cover - a schema we do not use
@@ -447,6 +452,13 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
                 msg = check_media(media_dir, name)
                 if msg:
                     problems.append(Problem(doc.shown, doc.line(("media", i)), f"media[{i + 1}]: {msg}"))
+    raw_charts = data.get("chart")
+    chart_list = [raw_charts] if isinstance(raw_charts, dict) else raw_charts if isinstance(raw_charts, list) else []
+    if not schema_problems_for(problems, ("chart",)):
+        for i, c in enumerate(chart_list):
+            base = ("chart",) if isinstance(raw_charts, dict) else ("chart", i)
+            for where, msg in charts_mod.problems(c):
+                problems.append(Problem(doc.shown, doc.line(base + where), f"{_where(base + where)}: {msg}"))
     references = data.get("references")
     if isinstance(references, list):
         for i, ref in enumerate(references):
@@ -478,8 +490,15 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
         added=data.get("added"),
         covers=tuple(data.get("covers") or ()),
         references=tuple(Reference(r["title"], r["url"]) for r in data.get("references") or ()),
+        charts=tuple(charts_mod.from_data(c) for c in chart_list),
         source=doc.shown,
     ), []
+
+
+def schema_problems_for(problems: list[Problem], where: tuple) -> bool:
+    """Whether the schema already found a problem under ``where`` (then its finer checks would only repeat it)."""
+    label = _where(where)
+    return any(p.message.startswith((label + ":", label + ".", label + "[")) for p in problems)
 
 
 def _reference_problem(url: str) -> str | None:

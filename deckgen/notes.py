@@ -18,6 +18,7 @@ from importlib import resources
 
 import genanki
 
+from deckgen.charts import figure
 from deckgen.model import Deck, Project, Scenario
 from deckgen.render import Renderer, cloze, code_css, escape_anki
 
@@ -211,6 +212,11 @@ def scenario_fields(r: Renderer, deck: Deck, s: Scenario, for_peers: bool = Fals
             _section(f"wte-s{n}", SECTION_TITLES[section], _list([r.cloze_bullet(b, n) for b in s.answer(section)]))
         )
     extra = []
+    back_charts = [c for c in s.charts if c.side == "back"]
+    if back_charts:
+        extra.append(
+            '<section class="wte-charts">' + "".join(escape_anki(figure(c)) for c in back_charts) + "</section>"
+        )
     if s.why:
         extra.append(f"<section><h3>Why</h3>{r.block(s.why)}</section>")
     if s.pitfalls:
@@ -233,9 +239,10 @@ def scenario_fields(r: Renderer, deck: Deck, s: Scenario, for_peers: bool = Fals
         f'<span class="wte-cat">{escape_anki(html.escape(category.title, quote=False))}</span> · '
         f'<span class="wte-diff wte-diff-{s.difficulty}">{s.difficulty}</span>'
     )
+    front_charts = "".join(escape_anki(figure(c)) for c in s.charts if c.side == "front")
     return (
         escape_anki(html.escape(s.title, quote=False)),
-        r.block(s.situation),
+        r.block(s.situation) + front_charts,
         "".join(text),
         "".join(extra),
         meta,

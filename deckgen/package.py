@@ -41,7 +41,7 @@ def stage_apkg(
     decks: list[genanki.Deck],
     note_models: list[genanki.Model],
     notes: Iterable[tuple[int, genanki.Note]],
-    media: list[Path],
+    media: dict[str, Path | bytes],
     released: dt.date,
     model_mtime: int | None = None,
 ) -> Path:
@@ -90,11 +90,11 @@ def stage_apkg(
         ):
             with open(db_path, "rb") as src, zf.open(_entry("collection.anki2", stamp), "w") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
-            zf.writestr(
-                _entry("media", stamp), json.dumps({str(i): p.name for i, p in enumerate(media)}, sort_keys=True)
-            )
-            for i, path in enumerate(media):
-                zf.writestr(_entry(str(i), stamp), path.read_bytes())
+            names = sorted(media)
+            zf.writestr(_entry("media", stamp), json.dumps({str(i): n for i, n in enumerate(names)}, sort_keys=True))
+            for i, name in enumerate(names):
+                source = media[name]
+                zf.writestr(_entry(str(i), stamp), source if isinstance(source, bytes) else source.read_bytes())
         os.chmod(zip_path, 0o644)
         return Path(zip_path)
     except (OSError, sqlite3.Error) as exc:  # a full disk, a file size limit, a vanished folder

@@ -324,7 +324,7 @@ class Site:
     """Every file of the preview, in memory: pages by relative path, media by source path."""
 
     pages: dict[str, str]
-    media: dict[str, Path]
+    media: dict[str, Path | bytes]
     notes: tuple[PreviewNote, ...]
 
     @property
@@ -394,7 +394,7 @@ def render_site(project: Project, options: BuildOptions = BuildOptions()) -> Sit
         prev = site_notes[i - 1] if i > 0 else None
         nxt = site_notes[i + 1] if i + 1 < len(site_notes) else None
         pages[note.href] = _note_page(project, note, prev, nxt)
-    media = {f"{NOTES_DIR}/{p.name}": p for p in prepared.media}
+    media = {f"{NOTES_DIR}/{name}": source for name, source in prepared.media.items()}
     return Site(pages, media, site_notes)
 
 
@@ -417,7 +417,7 @@ def write_preview(project: Project, out_dir: Path | str, options: BuildOptions =
     blobs: dict[str, bytes] = {}
     for rel, source in site.media.items():
         try:
-            blobs[rel] = source.read_bytes()
+            blobs[rel] = source if isinstance(source, bytes) else source.read_bytes()
         except OSError as exc:
             raise DeckgenError(Problem(str(source), None, f"cannot read the media file: {exc.strerror}")) from None
     blobs.update({rel: text.encode("utf-8") for rel, text in site.pages.items() if rel != "index.html"})

@@ -392,3 +392,22 @@ def test_every_answer_bullet_of_the_bundled_deck_fits_two_lines_on_a_phone(brows
     assert len(rows) > 1000
     over = [r for r in rows if r[3] > 2]
     assert not over, f"{len(over)} bullets take more than two lines at 360 px, e.g. {over[:3]}"
+
+
+def test_charts_show_the_drawing_of_the_mode_and_fit_a_phone(browser, tmp_path):
+    from tests.test_charts import LAG, S
+
+    root = small_tree(tmp_path, **{S: scenario() + LAG})
+    site = write_preview(load_project(root / "scenarios", root / "media"), root / "preview").index.parent
+    browser.get((site / "notes" / "kafka-lag-after-deploy.html").as_uri() + "?night=0&phone=1")
+    shown = (
+        "return Array.from(document.querySelectorAll('#c3 .pv-front .wte-chart img')).map(i => [i.className, "
+        "getComputedStyle(i).display !== 'none', i.getBoundingClientRect().right, i.naturalWidth > 0])"
+    )
+    light = browser.execute_script(shown)
+    assert [(c, v) for c, v, _, _ in light] == [("wte-chart-light", True), ("wte-chart-night", False)]
+    assert all(loaded for *_, loaded in light)  # the drawing is there, from the package's own files
+    assert all(right <= PHONE[0] for _, visible, right, _ in light if visible)
+    browser.execute_script("document.querySelector('[data-pv-toggle=\"night\"]').click()")
+    night = browser.execute_script(shown)
+    assert [(c, v) for c, v, _, _ in night] == [("wte-chart-light", False), ("wte-chart-night", True)]
