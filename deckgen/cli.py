@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -98,8 +99,36 @@ def build(scenarios_dir, media_dir, out_dir, categories, difficulties, for_peers
     help="Where the HTML preview goes.",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in the web browser.")
-def preview(scenarios_dir, media_dir, out_dir, open_browser) -> None:
+@click.option("--watch", is_flag=True, help="Serve it on localhost, rebuild on every save and reload the open tab.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="With --watch: the port on 127.0.0.1 (0 picks a free one).",
+)
+def preview(scenarios_dir, media_dir, out_dir, open_browser, watch, port) -> None:
     """Write a static HTML preview of every card, front and back, as Anki shows it."""
+    if watch:
+        from deckgen import watch as live
+
+        def ready(url: str) -> None:
+            if open_browser:
+                import webbrowser
+
+                webbrowser.open(url)
+
+        with contextlib.suppress(KeyboardInterrupt):
+            live.serve(
+                scenarios_dir,
+                media_dir,
+                Path(out_dir) / ".cache",
+                port,
+                on_ready=ready,
+                log=lambda line: click.echo(line),
+            )
+        click.echo("stopped")
+        return
     from deckgen.preview import write_preview
 
     started = time.perf_counter()

@@ -48,7 +48,6 @@ CARD_LABELS = {
 
 # -- Anki's cloze HTML (rslib/src/cloze.rs) --------------------------------------------------
 
-_CLOZE_OPEN = re.compile(r"\{\{c([\d,]*)::")
 _MATHJAX = re.compile(r"(\\[(\[])(.*?)(\\[\])])", re.S | re.I)
 _HTML = re.compile(r"(<!--.*?-->)|(<style.*?>.*?</style>)|(<script.*?>.*?</script>)|(<.*?>)", re.S | re.I)
 _MAX_OPEN_CLOZES = 10
@@ -61,25 +60,24 @@ class _Cloze:
     hint: str | None = None
 
 
+_CLOZE_TOKEN = re.compile(r"\{\{c([\d,]*)::|\}\}")
+
+
 def _cloze_tokens(text: str):
     """Anki's cloze lexer: ``{{cN::`` (N may list ordinals), ``}}``, and the text between."""
-    i, start, n = 0, 0, len(text)
-    while i < n:
-        opened = _CLOZE_OPEN.match(text, i) if text.startswith("{{c", i) else None
-        ordinals = tuple(sorted({int(p) for p in opened.group(1).split(",") if p})) if opened else ()
-        if ordinals or text.startswith("}}", i):
-            if start < i:
-                yield text[start:i]
-            if opened is not None and ordinals:
-                yield ordinals
-                i = opened.end()
-            else:
-                yield None  # a closing "}}"
-                i += 2
-            start = i
+    start = 0
+    for m in _CLOZE_TOKEN.finditer(text):
+        if m.group(0) == "}}":
+            token: tuple[int, ...] | None = None
         else:
-            i += 1
-    if start < n:
+            token = tuple(sorted({int(p) for p in m.group(1).split(",") if p}))
+            if not token:  # "{{c::" opens nothing: it stays text
+                continue
+        if start < m.start():
+            yield text[start : m.start()]
+        yield token
+        start = m.end()
+    if start < len(text):
         yield text[start:]
 
 
@@ -332,8 +330,16 @@ class Site:
         return sum(len(n.cards) for n in self.notes)
 
 
-def preview_notes(project: Project, prepared: Prepared, tts: str | None = None) -> tuple[PreviewNote, ...]:
-    """The notes of a prepared build (same filters, same rendering) with each card's two sides."""
+CardMemo = dict  # (model, fields) -> cards: what `preview --watch` keeps between rebuilds
+
+
+def preview_notes(
+    project: Project, prepared: Prepared, tts: str | None = None, memo: CardMemo | None = None
+) -> tuple[PreviewNote, ...]:
+    """The notes of a prepared build (same filters, same rendering) with each card's two sides.
+
+    With ``memo``, a note whose fields did not change since the last call is not rendered again.
+    """
     deck = project.deck
     models = notes.models(tts)
     by_guid: dict[str, Bucket | Scenario] = {notes.bucket_guid(deck.slug, b.slug): b for b in deck.buckets}
@@ -342,7 +348,12 @@ def preview_notes(project: Project, prepared: Prepared, tts: str | None = None) 
     for spec in prepared.specs:
         source = by_guid[spec.guid]
         model = models[spec.model]
-        cards = render_cards(model, spec.fields, CARD_LABELS[spec.model])
+        memo_key = (spec.model, spec.fields)
+        cards = memo.get(memo_key) if memo is not None else None
+        if cards is None:
+            cards = render_cards(model, spec.fields, CARD_LABELS[spec.model])
+            if memo is not None:
+                memo[memo_key] = cards
         buckets: tuple[str, ...]
         if isinstance(source, Bucket):
             key, group, difficulty, buckets = f"bucket--{source.slug}", "classify", "", (source.slug,)
@@ -385,10 +396,10 @@ def search_index(site_notes: tuple[PreviewNote, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def render_site(project: Project, options: BuildOptions = BuildOptions()) -> Site:
+def render_site(project: Project, options: BuildOptions = BuildOptions(), memo: CardMemo | None = None) -> Site:
     """The whole preview in memory (pure: no file is read or written)."""
     prepared = prepare(project, options)
-    site_notes = preview_notes(project, prepared, options.tts)
+    site_notes = preview_notes(project, prepared, options.tts, memo)
     pages = {"index.html": _index_page(project, site_notes, prepared.description)}
     for i, note in enumerate(site_notes):
         prev = site_notes[i - 1] if i > 0 else None
