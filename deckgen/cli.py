@@ -327,6 +327,43 @@ def new(category, scenario_id, scenarios_dir) -> None:
     click.echo(str(target))
 
 
+@main.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@SCENARIOS
+@MEDIA
+@click.option(
+    "--releases",
+    "releases_dir",
+    type=click.Path(path_type=Path),
+    default="releases",
+    show_default=True,
+    help="Released manifests: a note as some release had it is not an edit.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "patch"]),
+    default="text",
+    show_default=True,
+    help="text: a word diff per section with file and line; patch: for `git apply`.",
+)
+def suggest(collection, scenarios_dir, media_dir, releases_dir, fmt) -> None:
+    """What you changed in Anki (an exported .apkg or .colpkg), as edits to the sources.
+
+    Nothing is written: review the suggestions, or apply the patch with `git apply`.
+    """
+    from deckgen import suggest as mod
+
+    result = mod.suggest(collection, scenarios_dir, media_dir, releases_dir)
+    if fmt == "patch":
+        text, skipped = mod.patch(result)
+        click.echo(text, nl=False)
+        for line in skipped:
+            click.echo(line, err=True)
+        return
+    click.echo(mod.format_text(result))
+
+
 @main.command("diff")
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
