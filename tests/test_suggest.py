@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -30,8 +29,9 @@ def studied(tmp_path, monkeypatch):
     edited = col.get_note(col.find_notes('"Scenario ID:kafka-lag-after-deploy"')[0])
     # The editor changes the field's HTML in place: a bullet inside its cloze, the situation's paragraph.
     edited["Text"] = edited["Text"].replace("Roll back the release", "Roll back release 2.31")
-    edited["Situation"] = edited["Situation"].replace("lag on the <code>orders</code> group passes 2M",
-                                                      "lag on the <code>orders</code> group passes 2.4M")
+    edited["Situation"] = edited["Situation"].replace(
+        "lag on the <code>orders</code> group passes 2M", "lag on the <code>orders</code> group passes 2.4M"
+    )
     col.update_note(edited)
     tagged = col.get_note(col.find_notes('"Scenario ID:late-events-window"')[0])
     tagged.tags.append("marked")  # only tagged: not a suggestion
@@ -44,8 +44,9 @@ def studied(tmp_path, monkeypatch):
 
     deck_apkg = tmp_path / "export.apkg"
     root_deck = col.decks.by_name("Test Deck: Scenarios")
-    col.export_anki_package(out_path=str(deck_apkg), options=ExportAnkiPackageOptions(with_scheduling=True),
-                            limit=DeckId(root_deck["id"]))
+    col.export_anki_package(
+        out_path=str(deck_apkg), options=ExportAnkiPackageOptions(with_scheduling=True), limit=DeckId(root_deck["id"])
+    )
     whole, legacy = tmp_path / "whole.colpkg", tmp_path / "legacy.colpkg"
     col.export_collection_package(str(whole), include_media=True, legacy=False)  # closes the collection
     col = new_collection(tmp_path / "anki")
@@ -111,12 +112,19 @@ def test_edits_are_placed_by_their_words_and_the_rest_is_named_not_guessed(tmp_p
         "across lines): edit it by hand"
     ]
     report = suggest(export, "scenarios", "media", "releases")
-    assert [(e.line, e.where) for e in report.notes[0].edits] == [(14, ("answer", "immediate", 0)), (23, ("pitfalls", 0))]
+    assert [(e.line, e.where) for e in report.notes[0].edits] == [
+        (14, ("answer", "immediate", 0)),
+        (23, ("pitfalls", 0)),
+    ]
 
 
 def test_items_are_visible_text():
-    fields = {"Title": "A &amp; B", "Situation": "<p>x <code>y</code></p>",
-              "Text": '<div class="wte-s wte-s3"><h2>1</h2><ul><li>{{c3::a::hint}} b</li></ul></div>', "Back Extra": ""}
+    fields = {
+        "Title": "A &amp; B",
+        "Situation": "<p>x <code>y</code></p>",
+        "Text": '<div class="wte-s wte-s3"><h2>1</h2><ul><li>{{c3::a::hint}} b</li></ul></div>',
+        "Back Extra": "",
+    }
     got = items("scenario", fields)
     assert got[("title",)] == "A & B" and got[("situation",)] == "x y" and got[("answer", "immediate", 0)] == "a b"
     assert plain_text("{{c1::z}}") == "z"
