@@ -26,6 +26,14 @@ SCENARIOS = click.option(
     show_default=True,
     help="Folder holding deck.yaml and <category>/<id>.yaml.",
 )
+RELEASES = click.option(
+    "--releases",
+    "releases_dir",
+    type=click.Path(path_type=Path),
+    default="releases",
+    show_default=True,
+    help="Where released manifests are kept (commit them).",
+)
 MEDIA = click.option(
     "--media",
     "media_dir",
@@ -331,14 +339,7 @@ def new(category, scenario_id, scenarios_dir) -> None:
 @click.argument("collection", type=click.Path(path_type=Path))
 @SCENARIOS
 @MEDIA
-@click.option(
-    "--releases",
-    "releases_dir",
-    type=click.Path(path_type=Path),
-    default="releases",
-    show_default=True,
-    help="Released manifests: a note as some release had it is not an edit.",
-)
+@RELEASES
 @click.option(
     "--format",
     "fmt",
@@ -386,14 +387,7 @@ def diff_cmd(old, new, pending) -> None:
 @SCENARIOS
 @MEDIA
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default="build", show_default=True)
-@click.option(
-    "--releases",
-    "releases_dir",
-    type=click.Path(path_type=Path),
-    default="releases",
-    show_default=True,
-    help="Where released manifests are kept (commit them).",
-)
+@RELEASES
 @click.option(
     "--changelog", "changelog_path", type=click.Path(path_type=Path), default="CHANGELOG.md", show_default=True
 )

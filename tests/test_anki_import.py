@@ -13,6 +13,15 @@ from deckgen import BuildOptions, build, load_project
 from tests.conftest import DECK_YAML, import_apkg, new_collection, scenario, small_tree
 
 ROOT = "Test Deck: Scenarios"
+FULL_DECKS = sorted(
+    [
+        "Default",
+        ROOT,
+        f"{ROOT}::00 Classify the scenario",
+        f"{ROOT}::01 Streaming / Kafka Incidents",
+        f"{ROOT}::02 Data Pipeline Failures",
+    ]
+)
 
 
 def _build(root: Path, **opts) -> Path:
@@ -46,15 +55,7 @@ def test_notes_cards_decks_and_tags(tmp_path, collection):
     assert collection.card_count() == 3 * 5 + 2 * 2
 
     names = sorted(d.name for d in collection.decks.all_names_and_ids())
-    assert names == sorted(
-        [
-            "Default",
-            ROOT,
-            f"{ROOT}::00 Classify the scenario",
-            f"{ROOT}::01 Streaming / Kafka Incidents",
-            f"{ROOT}::02 Data Pipeline Failures",
-        ]
-    )
+    assert names == FULL_DECKS
     note = _note(collection, "gzip-one-task")
     assert {collection.decks.name(c.did) for c in note.cards()} == {f"{ROOT}::02 Data Pipeline Failures"}
     assert sorted(note.tags) == [
@@ -451,15 +452,7 @@ def test_a_later_subset_then_the_full_deck_makes_no_extra_deck(tmp_path, collect
     log = import_apkg(collection, _build(tmp_path))
     assert len(log.new) == 2 and not log.conflicting and len(collection.find_notes("")) == 5
     names = sorted(d.name for d in collection.decks.all_names_and_ids())
-    assert names == sorted(
-        [
-            "Default",
-            ROOT,
-            f"{ROOT}::00 Classify the scenario",
-            f"{ROOT}::01 Streaming / Kafka Incidents",
-            f"{ROOT}::02 Data Pipeline Failures",
-        ]
-    )
+    assert names == FULL_DECKS
     note = _note(collection, "gzip-one-task")
     assert {collection.decks.name(c.did) for c in note.cards()} == {f"{ROOT}::02 Data Pipeline Failures"}
 

@@ -76,6 +76,21 @@ from tests.conftest import snapshot  # noqa: E402
 DECKGEN = [sys.executable, "-m", "deckgen"]
 
 
+def _build_command(tree: Path, out: Path) -> list[str]:
+    """A cold build as a separate process: what kill -9 and file size limits act on."""
+    return [
+        *DECKGEN,
+        "build",
+        "--no-cache",
+        "--scenarios",
+        str(tree / "scenarios"),
+        "--media",
+        str(tree / "media"),
+        "--out",
+        str(out),
+    ]
+
+
 def _wait(predicate, seconds: float = 60.0, step: float = 0.02):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -114,17 +129,7 @@ def big_tree(tmp_path_factory):
 def test_kill_9_leaves_temp_files_the_next_build_removes(tmp_path, big_tree):
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [
-            *DECKGEN,
-            "build",
-            "--no-cache",
-            "--scenarios",
-            str(big_tree / "scenarios"),
-            "--media",
-            str(big_tree / "media"),
-            "--out",
-            str(out),
-        ],
+        _build_command(big_tree, out),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "DECKGEN_JOBS": "1"},
@@ -143,17 +148,7 @@ def test_kill_9_leaves_temp_files_the_next_build_removes(tmp_path, big_tree):
 
 def test_workers_die_with_a_killed_build(tmp_path, big_tree):
     proc = subprocess.Popen(
-        [
-            *DECKGEN,
-            "build",
-            "--no-cache",
-            "--scenarios",
-            str(big_tree / "scenarios"),
-            "--media",
-            str(big_tree / "media"),
-            "--out",
-            str(tmp_path / "out"),
-        ],
+        _build_command(big_tree, tmp_path / "out"),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "DECKGEN_JOBS": "2"},
@@ -168,17 +163,7 @@ def test_workers_die_with_a_killed_build(tmp_path, big_tree):
 
 def test_a_file_size_limit_is_a_clear_error_and_nothing_changes(tmp_path):
     small_tree(tmp_path)
-    run = [
-        *DECKGEN,
-        "build",
-        "--no-cache",
-        "--scenarios",
-        str(tmp_path / "scenarios"),
-        "--media",
-        str(tmp_path / "media"),
-        "--out",
-        str(tmp_path / "build"),
-    ]
+    run = _build_command(tmp_path, tmp_path / "build")
     subprocess.run(run, check=True, capture_output=True)
     before = snapshot(tmp_path / "build")
     (tmp_path / "scenarios/streaming-kafka/late-events-window.yaml").write_text(
