@@ -54,6 +54,12 @@ def test_the_classification_is_covered(project):
     assert project.deck.classification_phrases() <= covered
 
 
+def test_charts_in_every_category_as_the_readme_says(project):
+    charted = [s for s in project.scenarios if s.charts]
+    assert {s.category for s in charted} == {c.slug for c in project.deck.categories}
+    assert f"charts on {len(charted)} scenarios, in every category" in (REPO / "README.md").read_text("utf-8")
+
+
 def test_titles_and_ids_are_unique(project):
     assert len({s.title for s in project.scenarios}) == len(project.scenarios)
     assert len({s.id for s in project.scenarios}) == len(project.scenarios)
