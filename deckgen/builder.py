@@ -9,6 +9,7 @@ the output folder exactly as it was.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -179,19 +180,43 @@ def _fields_key(s: Scenario, options: BuildOptions) -> str:
 
 def media_of(project: Project, chosen: tuple[Scenario, ...]) -> dict[str, Path | bytes]:
     """Every media file of a build, by name: the scenarios' own, then their charts, drawn or cached."""
+    return start_media(project, chosen)()
+
+
+def start_media(project: Project, chosen: tuple[Scenario, ...]) -> Callable[[], dict[str, Path | bytes]]:
+    """Begin drawing the charts the cache does not hold (in workers, while the caller renders notes).
+
+    Returns a function that waits for them and gives every media file of the build, by name.
+    """
     media: dict[str, Path | bytes] = {m: project.media_dir / m for m in sorted({m for s in chosen for m in s.media})}
+    todo: dict[str, charts.Chart] = {}
     for s in chosen:
         for chart in s.charts:
             light, dark = chart.names()
-            if light in media:
+            if light in media or light in todo:
                 continue
             svg = project.cache.chart(chart.digest()) if project.cache is not None else None
             if svg is None:
-                svg = charts.draw(chart)
-                if project.cache is not None:
-                    project.cache.put_chart(chart.digest(), svg)
+                todo[light] = chart
+            else:
+                media[light], media[dark] = svg.encode("utf-8"), charts.night(svg).encode("utf-8")
+    # Workers fork from this process: never once its own chart engine runs (they would hang).
+    in_workers = CHARTS_IN_WORKERS if not charts.engine_running() else len(todo) + 1
+    drawn = parallel.start(charts.draw, list(todo.values()), min_items=in_workers)
+
+    def finish() -> dict[str, Path | bytes]:
+        for chart, svg in zip(todo.values(), drawn(), strict=True):
+            light, dark = chart.names()
             media[light], media[dark] = svg.encode("utf-8"), charts.night(svg).encode("utf-8")
-    return dict(sorted(media.items()))
+            if project.cache is not None:
+                project.cache.put_chart(chart.digest(), svg)
+        charts.DRAWN.append(len(todo))
+        return dict(sorted(media.items()))
+
+    return finish
+
+
+CHARTS_IN_WORKERS = 4  # fewer are drawn here: starting a second engine costs ~0.45 s
 
 
 def prepare(project: Project, options: BuildOptions = BuildOptions()) -> Prepared:
@@ -231,7 +256,7 @@ def stage(project: Project, options: BuildOptions = BuildOptions(), progress=Non
     chosen = _choose(project, options)
     renderer = Renderer()
     description = notes.deck_description(renderer, deck, len(chosen), _label(project, options), project.changes)
-    media = media_of(project, chosen)
+    media = start_media(project, chosen)  # charts are drawn in workers while the notes are rendered
     note_models = notes.models(options.tts)
     decks = notes.deck_objects(project, {s.category for s in chosen}, description)
     entries: list[str] = []  # manifest lines, as text: a dict per note would cost ~3 KB each

@@ -21,6 +21,7 @@ import hashlib
 import html
 import json
 import math
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -30,7 +31,10 @@ SIDES = ("front", "back")
 MAX_POINTS = 120
 MAX_VALUES = 500  # a histogram's raw values
 MAX_SERIES = 4
-WIDTH, HEIGHT = 320, 180
+# The plot area; the axes add about 60 px on the left and 40 below, so a drawing is about
+# 330 px wide, shown in a phone's column without shrinking its 12 px text. ("pad" sizing: "fit"
+# would lay each chart out twice, a third of its drawing time.)
+WIDTH, HEIGHT = 264, 150
 
 # The card's palette (style.css), light and night: text, grid, axis, series, annotations.
 LIGHT: dict[str, Any] = {
@@ -47,7 +51,7 @@ NIGHT: dict[str, Any] = {
     "note": "#ff8a80",
     "series": ("#8ab4ff", "#fdba74", "#86efac", "#d8b4fe"),
 }
-PALETTE_VERSION = "1"  # bump when the palette or the spec builder changes what is drawn
+PALETTE_VERSION = "3"  # bump when the palette or the spec builder changes what is drawn
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,9 @@ def vega_lite(chart: Chart, palette: dict[str, Any] = LIGHT) -> dict[str, Any]:
     names = [s.name for s in chart.series]
     legend = {"orient": "bottom", "title": None, "labelColor": palette["text"]} if len(names) > 1 else None
     colour = {"field": "series", "type": "nominal", "scale": {"domain": names, "range": colours}, "legend": legend}
-    y_axis: dict[str, Any] = {"title": chart.y_label or None, "format": "~s", "tickCount": 5}
+    # SI labels (2k, 39M) with a plain 0: an axis shares one prefix across its ticks ("0M").
+    zero_or_si = "datum.value == 0 ? '0' : format(datum.value, '~s')"
+    y_axis: dict[str, Any] = {"title": chart.y_label or None, "labelExpr": zero_or_si, "tickCount": 5}
     layers: list[dict] = []
     if chart.kind == "histogram":
         rows = [{"series": s.name, "v": v} for s in chart.series for v in s.values]
@@ -280,16 +286,9 @@ def vega_lite(chart: Chart, palette: dict[str, Any] = LIGHT) -> dict[str, Any]:
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": WIDTH,
         "height": HEIGHT,
-        "autosize": {"type": "fit", "contains": "padding"},
+        "autosize": {"type": "pad"},
         "background": None,
         "padding": 4,
-        "title": {
-            "text": chart.title,
-            "color": palette["text"],
-            "fontSize": 13,
-            "anchor": "start",
-            "fontWeight": "bold",
-        },
         "config": {
             "font": "Helvetica, Arial, sans-serif",
             "axis": axis,
@@ -310,14 +309,22 @@ def renderer_version() -> str:
         return "vl-convert-python=?"
 
 
-ENGINE_STARTS: list[int] = []  # how many drawings this process made (tests look; warm builds make none)
+DRAWN: list[int] = []  # how many charts each build had to draw (tests look: a warm build draws none)
+_ENGINE: list[int] = []  # this process's id once it has drawn: the engine's threads now run here
+
+
+def engine_running() -> bool:
+    """Whether this process has started the chart engine: a child forked from it then would hang
+    on the engine's locks, so charts are drawn here instead (a watch session's later builds)."""
+    return os.getpid() in _ENGINE
 
 
 def draw(chart: Chart) -> str:
     """The light SVG of a chart, drawn by Vega-Lite with every URL refused."""
     import vl_convert
 
-    ENGINE_STARTS.append(1)
+    if not _ENGINE or _ENGINE[-1] != os.getpid():
+        _ENGINE.append(os.getpid())
     return vl_convert.vegalite_to_svg(vega_lite(chart, LIGHT), vl_version="5.21", allowed_base_urls=[])
 
 
@@ -331,11 +338,13 @@ def night(svg: str) -> str:
 
 
 def figure(chart: Chart) -> str:
-    """The card HTML: the chart for each mode (CSS shows one), and its text alternative as the caption."""
+    """The card HTML: the title as text (the card's font, its colours), the chart for each mode (CSS
+    shows one), and its text alternative as the caption."""
     light, dark = chart.names()
     alt = html.escape(chart.alt, quote=True)
     return (
-        f'<figure class="wte-chart"><img class="wte-chart-light" src="{light}" alt="{alt}">'
+        f'<figure class="wte-chart"><div class="wte-chart-title">{html.escape(chart.title, quote=False)}</div>'
+        f'<img class="wte-chart-light" src="{light}" alt="{alt}">'
         f'<img class="wte-chart-night" src="{dark}" alt="{alt}">'
         f"<figcaption>{html.escape(chart.alt, quote=False)}</figcaption></figure>"
     )

@@ -21,7 +21,7 @@ import sqlite3
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import genanki
@@ -41,7 +41,7 @@ def stage_apkg(
     decks: list[genanki.Deck],
     note_models: list[genanki.Model],
     notes: Iterable[tuple[int, genanki.Note]],
-    media: dict[str, Path | bytes],
+    media: dict[str, Path | bytes] | Callable[[], dict[str, Path | bytes]],
     released: dt.date,
     model_mtime: int | None = None,
 ) -> Path:
@@ -90,6 +90,8 @@ def stage_apkg(
         ):
             with open(db_path, "rb") as src, zf.open(_entry("collection.anki2", stamp), "w") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
+            if callable(media):  # work still under way (charts) is awaited only now
+                media = media()
             names = sorted(media)
             zf.writestr(_entry("media", stamp), json.dumps({str(i): n for i, n in enumerate(names)}, sort_keys=True))
             for i, name in enumerate(names):

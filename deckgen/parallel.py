@@ -95,6 +95,37 @@ class Mapper:
         return list(self.pool.map(func, items, chunksize=chunk))
 
 
+def _nothing() -> None:
+    return None
+
+
+def start(func: Callable[[T], R], items: Sequence[T], min_items: int) -> Callable[[], list[R]]:
+    """Begin ``func`` over ``items`` in worker processes and return a function that waits for the results.
+
+    For work the caller can overlap with its own (charts drawn while notes are rendered). Below
+    ``min_items``, or without fork or a second core, the work is done in this process when the
+    results are asked for.
+    """
+    jobs = min(workers(), len(items))
+    if len(items) < min_items or jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return lambda: [func(item) for item in items]
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(os.getpid(), _nothing),
+    )
+    futures = [pool.submit(func, item) for item in items]
+
+    def results() -> list[R]:
+        try:
+            return [f.result() for f in futures]
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    return results
+
+
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     batch: list[T] = []
     for item in items:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +39,60 @@ def test_workers_report_problems_like_one_process(tmp_path, monkeypatch):
         messages[jobs] = str(info.value)
     assert messages["1"] == messages["2"]
     assert messages["1"].endswith("difficulty: 'extreme' is not one of easy | medium | hard")
+
+
+BUILD_AND_REPORT = """
+import sys
+from pathlib import Path
+from deckgen import BuildOptions, build, charts, load_project
+root = Path(sys.argv[1])
+path = build(load_project(root / "scenarios", root / "media"), BuildOptions(out_dir=Path(sys.argv[2]))).path
+print(charts.DRAWN[-1], charts.engine_running(), path)
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_charts_drawn_in_workers_give_the_same_package(tmp_path, jobs):
+    """The bundled deck's charts (more than CHARTS_IN_WORKERS) are drawn in workers while the notes
+    render, and the package is the one a single process makes. (A fresh process: a test process
+    that has drawn charts itself never forks chart workers.)"""
+    from deckgen import builder
+
+    root = Path(__file__).resolve().parent.parent
+    n = sum(len(s.charts) for s in load_project(root / "scenarios", root / "media").scenarios)
+    assert n > builder.CHARTS_IN_WORKERS
+    reports = {}
+    for j in ("1", jobs):
+        out = subprocess.run(
+            [sys.executable, "-c", BUILD_AND_REPORT, str(root), str(tmp_path / j)],
+            env={**os.environ, "DECKGEN_JOBS": j},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout.split()
+        reports[j] = (int(out[0]), out[1], hashlib.sha256(Path(out[2]).read_bytes()).hexdigest())
+    assert reports["1"][:2] == (n, "True")  # one process: it drew every chart itself
+    assert reports[jobs][:2] == (n, "True" if jobs == "1" else "False")  # workers drew them all
+    assert reports[jobs][2] == reports["1"][2]
+
+
+def test_a_process_whose_chart_engine_runs_draws_the_next_charts_itself(tmp_path, monkeypatch):
+    """A watch session: after a build has drawn charts here, forking workers would hang on the
+    engine's locks, so later builds draw in this process."""
+    from deckgen import charts
+
+    charts.draw(next(iter(_some_charts())))
+    assert charts.engine_running()
+    monkeypatch.setenv("DECKGEN_JOBS", "4")
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", lambda *a, **k: pytest.fail("forked chart workers"))
+    root = Path(__file__).resolve().parent.parent
+    project = load_project(root / "scenarios", root / "media")
+    path = build(project, BuildOptions(out_dir=tmp_path / "out")).path
+    assert charts.DRAWN[-1] == sum(len(s.charts) for s in project.scenarios)
+    assert path.exists()
+
+
+def _some_charts():
+    root = Path(__file__).resolve().parent.parent
+    return [c for s in load_project(root / "scenarios", root / "media").scenarios for c in s.charts]
