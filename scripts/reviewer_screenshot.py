@@ -12,6 +12,7 @@ a virtual display:
         build/when-theory-ends-v1.1.0.apkg out.png --card consumer-lag-alert-silent-when-group-empty 5
 
     ... scripts/reviewer_screenshot.py PACKAGE out.png --overview [--size 400x800] [--night]
+    ... scripts/reviewer_screenshot.py PACKAGE out.png --card ID N --front   (the question)
 
 Nothing is downloaded; the profile and its collection are deleted afterwards.
 """
@@ -58,7 +59,7 @@ def start():
         mw.reviewer.card = card
         card.start_timer()
         mw.reviewer._showQuestion()
-        QTimer.singleShot(2000, answer)
+        QTimer.singleShot(2000, save if ARGS["front"] else answer)
 
     def answer():
         mw.reviewer._showAnswer()  # what "Show Answer" does: render the back, scroll to #answer
@@ -80,6 +81,7 @@ def main() -> int:
     what.add_argument("--overview", action="store_true", help="the deck's overview screen")
     parser.add_argument("--size", default="400x800", help="window size WxH (default %(default)s)")
     parser.add_argument("--night", action="store_true", help="Anki's dark theme")
+    parser.add_argument("--front", action="store_true", help="with --card: the question, before Show Answer")
     args = parser.parse_args()
     try:
         from aqt.profiles import ProfileManager
@@ -96,6 +98,7 @@ def main() -> int:
             "out": str(args.out.resolve()),
             "size": [width, height],
             "card": [args.card[0], int(args.card[1])] if args.card else None,
+            "front": args.front,
         }
         (addon / "__init__.py").write_text(ADDON.format(args=repr(settings)), encoding="utf-8")
         pm = ProfileManager(base)  # a profile that skips the first-run language dialog
@@ -104,7 +107,9 @@ def main() -> int:
         pm.meta["firstRun"] = False
         pm.load("User 1")
         if args.night:
-            pm.set_theme(2)  # Theme.DARK
+            from aqt.theme import Theme
+
+            pm.set_theme(Theme.DARK)
         pm.save()
         os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
