@@ -31,6 +31,16 @@ def tricky(id: str = "tricky-markup") -> str:
     return text + "code: {lang: python, source: \"print('{{c1::not a cloze}}')\\n\"}\n"
 
 
+TRICKY_NOTES = (  # the notes of tricky_tree: two bucket notes, four scenarios
+    "bucket--streaming",
+    "bucket--batch-spark",
+    "kafka-lag-after-deploy",
+    "late-events-window",
+    "gzip-one-task",
+    "tricky-markup",
+)
+
+
 def tricky_tree(root: Path) -> Path:
     return small_tree(
         root,
@@ -135,14 +145,7 @@ def test_search_index_lists_every_note_and_the_index_links_every_page(tmp_path):
     site = render_site(project)
     index = search_index(site.notes)
     assert [e["key"] for e in index] == [n.key for n in site.notes]
-    assert {e["key"] for e in index} == {
-        "bucket--streaming",
-        "bucket--batch-spark",
-        "kafka-lag-after-deploy",
-        "late-events-window",
-        "gzip-one-task",
-        "tricky-markup",
-    }
+    assert {e["key"] for e in index} == set(TRICKY_NOTES)
     tricky_entry = next(e for e in index if e["key"] == "tricky-markup")
     assert "rebalance loop" in tricky_entry["text"]  # hidden answers are searchable
     assert "{{ ds | ds_nodash }}" in tricky_entry["text"] and "streaming / kafka incidents" in tricky_entry["text"]
@@ -157,20 +160,7 @@ def test_preview_is_offline_and_copies_media(tmp_path):
     result = write_preview(load_project(root / "scenarios", root / "media"), tmp_path / "out")
     assert result.index == tmp_path / "out" / "index.html" and result.notes == 6 and result.cards == 24
     files = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
-    assert files == sorted(
-        ["index.html", "notes/wide.svg"]
-        + [
-            f"notes/{k}.html"
-            for k in (
-                "bucket--streaming",
-                "bucket--batch-spark",
-                "kafka-lag-after-deploy",
-                "late-events-window",
-                "gzip-one-task",
-                "tricky-markup",
-            )
-        ]
-    )
+    assert files == sorted(["index.html", "notes/wide.svg"] + [f"notes/{k}.html" for k in TRICKY_NOTES])
     assert (tmp_path / "out" / "notes" / "wide.svg").read_bytes() == SVG
     for path in (tmp_path / "out").rglob("*.html"):
         text = path.read_text("utf-8")
