@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,15 @@ def test_the_preview_shows_the_charts(tmp_path):
     assert (site / "notes" / dark).read_bytes().startswith(b"<svg")
     page = (site / "notes" / "kafka-lag-after-deploy.html").read_text()
     assert page.count(f'src="{light}"') == 10  # every card, front and back
+
+
+def test_the_readme_example_works_as_pasted(tmp_path):
+    """An author adds a chart from the README's example alone: pasted under a scenario, it builds."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    example = re.search(r"### Charts\n.*?```yaml\n(chart:\n.*?)```", readme, re.S).group(1)
+    small_tree(tmp_path, **{S: scenario() + example})
+    project = load_project(tmp_path / "scenarios", tmp_path / "media")
+    (chart,) = next(s for s in project.scenarios if s.id == "kafka-lag-after-deploy").charts
+    assert (chart.kind, chart.side, len(chart.annotations)) == ("line", "front", 2)
+    with zipfile.ZipFile(_build(tmp_path)) as z:
+        assert set(chart.names()) <= set(json.loads(z.read("media")).values())
