@@ -93,14 +93,16 @@ _TOKEN = re.compile(r"(<[^>]*>|\{\{c\d+::|\}\})")
 
 def _runs(fragment: str):
     """(text, style) runs of a bullet's HTML as the back shows it: clozes and <strong> bold."""
-    bold = code = 0
+    bold = code = cloze = 0
     for tok in _TOKEN.split(fragment):
         if not tok:
             continue
         if tok.startswith("{{c"):
             bold += 1
+            cloze += 1
         elif tok == "}}":
             bold = max(0, bold - 1)
+            cloze = max(0, cloze - 1)
         elif tok.startswith("<"):
             tag = tok[1:].split(None, 1)[0].strip("/>").lower() if len(tok) > 2 else ""
             closing = tok.startswith("</")
@@ -110,9 +112,9 @@ def _runs(fragment: str):
             elif tag in ("strong", "b"):
                 bold += -1 if closing else 1
         else:
-            text = html.unescape(tok)
-            if bold:  # a cloze hint (after '::') is not on the back
-                text = text.split("::", 1)[0]
+            # A cloze hint (after '::') is not on the back. Cut before decoding: the text's own
+            # colons are encoded (&#58;), so only the raw '::' is the hint's separator.
+            text = html.unescape(tok.split("::", 1)[0] if cloze else tok)
             yield text, ("code" if code else ("bold" if bold else "regular"))
 
 
