@@ -8,8 +8,7 @@ the output folder exactly as it was.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -178,38 +177,42 @@ def _fields_key(s: Scenario, options: BuildOptions) -> str:
     return f"{s.digest}:{int(options.for_peers)}"
 
 
-def media_of(project: Project, chosen: tuple[Scenario, ...]) -> dict[str, Path | bytes]:
-    """Every media file of a build, by name: the scenarios' own, then their charts, drawn or cached."""
-    return start_media(project, chosen)()
-
-
 def start_media(project: Project, chosen: tuple[Scenario, ...]) -> Callable[[], dict[str, Path | bytes]]:
-    """Begin drawing the charts the cache does not hold (in workers, while the caller renders notes).
+    """Begin drawing the charts neither this project nor the cache holds (in workers, while the
+    caller renders notes).
 
-    Returns a function that waits for them and gives every media file of the build, by name.
+    Returns a function that waits for them and gives every media file of the build, by name:
+    the scenarios' own, then both drawings of every chart.
     """
-    media: dict[str, Path | bytes] = {m: project.media_dir / m for m in sorted({m for s in chosen for m in s.media})}
-    todo: dict[str, charts.Chart] = {}
+    media: dict[str, Path | bytes] = {m: project.media_dir / m for s in chosen for m in s.media}
+    todo: dict[str, charts.Chart] = {}  # by digest
+
+    def add(chart: charts.Chart, svg: str) -> None:
+        light, dark = chart.names()
+        media[light], media[dark] = svg.encode("utf-8"), charts.night(svg).encode("utf-8")
+
     for s in chosen:
         for chart in s.charts:
-            light, dark = chart.names()
-            if light in media or light in todo:
+            digest = chart.digest()
+            if chart.names()[0] in media:  # a file of media/ by that name stands (as before charts)
                 continue
-            svg = project.cache.chart(chart.digest()) if project.cache is not None else None
-            if svg is None:
-                todo[light] = chart
+            svg = project.drawn.get(digest) or (project.cache.chart(digest) if project.cache is not None else None)
+            if svg is not None:
+                project.drawn[digest] = svg
+                add(chart, svg)
             else:
-                media[light], media[dark] = svg.encode("utf-8"), charts.night(svg).encode("utf-8")
+                todo[digest] = chart
     # Workers fork from this process: never once its own chart engine runs (they would hang).
-    in_workers = CHARTS_IN_WORKERS if not charts.engine_running() else len(todo) + 1
-    drawn = parallel.start(charts.draw, list(todo.values()), min_items=in_workers)
+    drawn = parallel.start(
+        charts.draw, list(todo.values()), min_items=CHARTS_IN_WORKERS, fork=not charts.engine_running()
+    )
 
     def finish() -> dict[str, Path | bytes]:
-        for chart, svg in zip(todo.values(), drawn(), strict=True):
-            light, dark = chart.names()
-            media[light], media[dark] = svg.encode("utf-8"), charts.night(svg).encode("utf-8")
+        for (digest, chart), svg in zip(todo.items(), drawn(), strict=True):
+            project.drawn[digest] = svg
+            add(chart, svg)
             if project.cache is not None:
-                project.cache.put_chart(chart.digest(), svg)
+                project.cache.put_chart(digest, svg)
         charts.DRAWN.append(len(todo))
         return dict(sorted(media.items()))
 
@@ -223,9 +226,10 @@ def prepare(project: Project, options: BuildOptions = BuildOptions()) -> Prepare
     """Select and render every note of a build, in memory (the preview's view of a build)."""
     chosen = _choose(project, options)
     renderer = Renderer()
+    media = start_media(project, chosen)  # charts are drawn in workers while the notes are rendered
     specs = tuple(iter_specs(project, chosen, options, renderer))
     description = notes.deck_description(renderer, project.deck, len(chosen), _label(project, options), project.changes)
-    return Prepared(specs, description, chosen, media_of(project, chosen))
+    return Prepared(specs, description, chosen, media())
 
 
 @dataclass(frozen=True)
@@ -272,7 +276,7 @@ def stage(project: Project, options: BuildOptions = BuildOptions(), progress=Non
 
     path = Path(options.out_dir) / output_name(project, options)
     try:
-        mtime = notes.model_mtime(package.release_timestamp(deck.released), options.tts)
+        mtime = manifest.model_mtime(deck.released, options.tts)
         staged_apkg = package.stage_apkg(
             path, list(decks.values()), list(note_models.values()), stream(), media, deck.released, mtime
         )
@@ -283,7 +287,7 @@ def stage(project: Project, options: BuildOptions = BuildOptions(), progress=Non
     try:
         if project.cache is not None:
             project.cache.save()
-        sha = file_sha256(staged_apkg)
+        sha = manifest.file_sha256(staged_apkg)
         result = BuildResult(
             path=path,
             notes=len(entries),
@@ -307,19 +311,15 @@ def _entry(deck, spec: notes.NoteSpec) -> dict:
     )
 
 
+def specs(project: Project, options: BuildOptions = BuildOptions()) -> Iterator[notes.NoteSpec]:
+    """Every note of a build, rendered, without its media or package (for manifests and suggestions)."""
+    return iter_specs(project, _choose(project, options), options, Renderer())
+
+
 def manifest_of(project: Project, options: BuildOptions = BuildOptions()) -> dict:
     """The manifest a build would have, without packaging it (no .apkg hash)."""
-    chosen = _choose(project, options)
-    entries = [_entry(project.deck, spec) for spec in iter_specs(project, chosen, options, Renderer())]
+    entries = [_entry(project.deck, spec) for spec in specs(project, options)]
     return manifest.make_manifest(project, options, entries, output_name(project, options), None)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def released_file(apkg: Path) -> bool:
@@ -349,7 +349,7 @@ def build(project: Project, options: BuildOptions = BuildOptions(), progress=Non
         raise
     if not options.release and target.is_file() and released_file(target):
         staged.discard()
-        if file_sha256(target) == staged.sha256:
+        if manifest.file_sha256(target) == staged.sha256:
             return staged.result
         raise DeckgenError(
             Problem(

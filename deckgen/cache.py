@@ -239,8 +239,9 @@ class Cache:
                 path.rmdir() if path.is_dir() else path.unlink()
         self._created = []
 
-    def _commit(self) -> None:
-        db = self._connected() if self._db is None else self._db
+    def _commit(self) -> None:  # save() calls it only with a connection open
+        db = self._db
+        assert db is not None
         self._prune(db)
         if self._dirty:
             db.commit()

@@ -26,11 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-KINDS = ("line", "area", "bars", "histogram")
-SIDES = ("front", "back")
-MAX_POINTS = 120
-MAX_VALUES = 500  # a histogram's raw values
-MAX_SERIES = 4
+MAX_POINTS = 120  # the other bounds (kinds, series, raw values) are in scenario.schema.json
 # The plot area; the axes add about 60 px on the left and 40 below, so a drawing is about
 # 330 px wide, shown in a phone's column without shrinking its 12 px text. ("pad" sizing: "fit"
 # would lay each chart out twice, a third of its drawing time.)
@@ -207,28 +203,25 @@ def vega_lite(chart: Chart, palette: dict[str, Any] = LIGHT) -> dict[str, Any]:
         if not numeric:
             x_enc = {"field": "x", "type": "ordinal", "sort": None}
         x_axis = {"title": chart.x_label or None, "labelAngle": 0, "labelOverlap": "greedy"}
+        encoding: dict[str, Any] = {
+            "x": {**x_enc, "axis": x_axis},
+            "y": {"field": "y", "type": "quantitative", "axis": y_axis},
+            "color": colour,
+        }
+        mark: dict
         if chart.kind == "bars":
-            mark: dict = {"type": "bar"}
-            encoding = {
-                "x": {**x_enc, "axis": x_axis},
-                "y": {"field": "y", "type": "quantitative", "axis": y_axis},
-                "color": colour,
-            }
+            mark = {"type": "bar"}
             if len(names) > 1:
                 encoding["xOffset"] = {"field": "series", "sort": names}
+        elif chart.kind == "area":
+            mark = {"type": "area", "opacity": 0.35, "line": {"strokeWidth": 2}}
         else:
-            mark = {"type": chart.kind, "point": chart.kind == "line" and len(chart.x_values) <= 24, "strokeWidth": 2}
-            if chart.kind == "area":
-                mark = {"type": "area", "opacity": 0.35, "line": {"strokeWidth": 2}}
-            encoding = {
-                "x": {**x_enc, "axis": x_axis},
-                "y": {"field": "y", "type": "quantitative", "axis": y_axis},
-                "color": colour,
-            }
+            mark = {"type": "line", "point": len(chart.x_values) <= 24, "strokeWidth": 2}
         layers.append({"data": {"values": rows}, "mark": mark, "encoding": encoding})
     enc: dict[str, Any]
+    note = palette["note"]
+    rule = {"type": "rule", "color": note, "strokeDash": [4, 3], "strokeWidth": 1.5}
     for a in chart.annotations:
-        note = palette["note"]
         if a.x is not None:
             enc = {"x": {**x_enc, "field": "at"}}
             datum = {"at": a.x, "label": a.label}
@@ -246,10 +239,7 @@ def vega_lite(chart: Chart, palette: dict[str, Any] = LIGHT) -> dict[str, Any]:
                 {
                     "data": {"values": [datum]},
                     "layer": [
-                        {
-                            "mark": {"type": "rule", "color": note, "strokeDash": [4, 3], "strokeWidth": 1.5},
-                            "encoding": enc,
-                        },
+                        {"mark": rule, "encoding": enc},
                         {"mark": text, "encoding": {**enc, "y": {"value": 0}, "text": {"field": "label"}}},
                     ],
                 }
@@ -260,10 +250,7 @@ def vega_lite(chart: Chart, palette: dict[str, Any] = LIGHT) -> dict[str, Any]:
             layers.append(
                 {
                     "layer": [
-                        {
-                            "mark": {"type": "rule", "color": note, "strokeDash": [4, 3], "strokeWidth": 1.5},
-                            "encoding": enc,
-                        },
+                        {"mark": rule, "encoding": enc},
                         {
                             "mark": text,
                             "encoding": {**enc, "x": {"value": {"expr": "width"}}, "text": {"value": a.label}},
@@ -310,21 +297,21 @@ def renderer_version() -> str:
 
 
 DRAWN: list[int] = []  # how many charts each build had to draw (tests look: a warm build draws none)
-_ENGINE: list[int] = []  # this process's id once it has drawn: the engine's threads now run here
+_engine_pid: int | None = None  # the process that started the chart engine: its threads run there
 
 
 def engine_running() -> bool:
     """Whether this process has started the chart engine: a child forked from it then would hang
     on the engine's locks, so charts are drawn here instead (a watch session's later builds)."""
-    return os.getpid() in _ENGINE
+    return _engine_pid == os.getpid()
 
 
 def draw(chart: Chart) -> str:
     """The light SVG of a chart, drawn by Vega-Lite with every URL refused."""
     import vl_convert
 
-    if not _ENGINE or _ENGINE[-1] != os.getpid():
-        _ENGINE.append(os.getpid())
+    global _engine_pid
+    _engine_pid = os.getpid()
     return vl_convert.vegalite_to_svg(vega_lite(chart, LIGHT), vl_version="5.21", allowed_base_urls=[])
 
 

@@ -117,14 +117,10 @@ def build(scenarios_dir, media_dir, out_dir, categories, difficulties, for_peers
 )
 def preview(scenarios_dir, media_dir, out_dir, open_browser, watch, port) -> None:
     """Write a static HTML preview of every card, front and back, as Anki shows it."""
+    import webbrowser
+
     if watch:
         from deckgen import watch as live
-
-        def ready(url: str) -> None:
-            if open_browser:
-                import webbrowser
-
-                webbrowser.open(url)
 
         with contextlib.suppress(KeyboardInterrupt):
             live.serve(
@@ -132,8 +128,8 @@ def preview(scenarios_dir, media_dir, out_dir, open_browser, watch, port) -> Non
                 media_dir,
                 Path(out_dir) / ".cache",
                 port,
-                on_ready=ready,
-                log=lambda line: click.echo(line),
+                on_ready=webbrowser.open if open_browser else None,
+                log=click.echo,
             )
         click.echo("stopped")
         return
@@ -144,8 +140,6 @@ def preview(scenarios_dir, media_dir, out_dir, open_browser, watch, port) -> Non
     click.echo(str(result.index))
     click.echo(f"{result.notes} notes, {result.cards} cards in {time.perf_counter() - started:.1f}s")
     if open_browser:
-        import webbrowser
-
         webbrowser.open(result.index.resolve().as_uri())
 
 
@@ -186,8 +180,21 @@ FORMAT = click.option(
 )
 
 
+@contextlib.contextmanager
+def _problems_as(fmt: str):
+    """Problems raised inside, in the chosen format: text as every command prints them (stderr),
+    github or json on stdout (tools read it), then exit 1."""
+    try:
+        yield
+    except DeckgenError as exc:
+        if fmt == "text":
+            raise
+        _problems_out(exc.problems, fmt)
+        raise SystemExit(1) from None
+
+
 def _problems_out(problems, fmt: str) -> None:
-    """Validation problems in the chosen format, on stdout for github/json (tools read it), stderr for text."""
+    """Problems as github annotations or JSON."""
     from deckgen.lint import github_line
 
     if fmt == "json":
@@ -198,21 +205,9 @@ def _problems_out(problems, fmt: str) -> None:
                 ensure_ascii=False,
             )
         )
-    elif fmt == "github":
+    else:
         for p in problems:
             click.echo(github_line(p.path, p.line, p.message, "error"))
-    else:
-        click.echo("\n".join(str(p) for p in problems), err=True)
-
-
-def _load(scenarios_dir, media_dir, fmt: str):
-    try:
-        return api.load_project(scenarios_dir, media_dir)
-    except DeckgenError as exc:
-        if fmt == "text":
-            raise
-        _problems_out(exc.problems, fmt)
-        raise SystemExit(1) from None
 
 
 @main.command()
@@ -221,7 +216,8 @@ def _load(scenarios_dir, media_dir, fmt: str):
 @FORMAT
 def validate(scenarios_dir, media_dir, fmt) -> None:
     """Check every file against the format; print each problem as path:line: message."""
-    project = _load(scenarios_dir, media_dir, fmt)
+    with _problems_as(fmt):
+        project = api.load_project(scenarios_dir, media_dir)
     if fmt == "json":
         click.echo(json.dumps({"ok": True, "problems": [], "scenarios": len(project.scenarios)}))
         return
@@ -251,13 +247,8 @@ def lint(files, scenarios_dir, media_dir, select, ignore, fmt, strict) -> None:
         left_out = rules.parse_codes(ignore, "--ignore")
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    try:
+    with _problems_as(fmt):
         report = rules.lint(scenarios_dir, media_dir, chosen, left_out, tuple(files))
-    except DeckgenError as exc:
-        if fmt == "text":
-            raise
-        _problems_out(exc.problems, fmt)
-        raise SystemExit(1) from None
     click.echo(rules.format_report(report, fmt))
     if strict and report.findings:
         raise SystemExit(1)

@@ -118,7 +118,6 @@ def compare(old: dict, new: dict, pending: bool = False) -> Report:
                 "(id, version, reason) or restore its file"
             )
 
-    Report(old, new, tuple(added), tuple(changed), tuple(retired), unchanged, (), tuple(notes))
     notes += template_notes(old, new)
     switch = edition(old) != edition(new) and old.get("build") is not None and new.get("build") is not None
     same_release = (old["deck"].get("version"), old["deck"].get("released")) == (
@@ -205,11 +204,9 @@ def _mod(record: dict, t: dict) -> int | None:
         return None
     import datetime as dt
 
-    day = dt.date.fromisoformat(released)
-    midnight = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
-    from deckgen.notes import TTS_NEWER_BY
+    from deckgen.manifest import model_mtime
 
-    return midnight + (TTS_NEWER_BY if (record.get("build") or {}).get("tts") else 0)
+    return model_mtime(dt.date.fromisoformat(released), (record.get("build") or {}).get("tts"))
 
 
 def _speaks(record: dict, t: dict) -> bool | None:

@@ -13,6 +13,7 @@ file by ``# lint: ignore-file DG301``, and in the whole deck by ``lint.ignore`` 
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import math
 import re
@@ -23,7 +24,7 @@ from pathlib import Path
 import yaml
 from pygments.token import Error
 
-from deckgen import loader, model, phone
+from deckgen import loader, model, notes, phone
 from deckgen.errors import DeckgenError, Problem
 from deckgen.loader import Document
 from deckgen.model import SECTIONS, Scenario
@@ -203,23 +204,28 @@ class _File:
         self.findings.append(Finding(self.doc.shown, line or self.doc.line(where) or 1, code, message))
 
 
-def _where(path: tuple) -> str:
-    return model._where(path)
-
-
+@functools.lru_cache(maxsize=1 << 14)
 def _visible(renderer: Renderer, text: str) -> str:
+    """A bullet's or phrase's visible text; asked for by several checks, rendered once."""
     return phone.visible_text(renderer.inline(text))
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _visible_block(renderer: Renderer, text: str) -> str:
+    return phone.visible_text(renderer.block(text))
 
 
 def _check_bullets(f: _File, renderer: Renderer, settings: Settings, front: str) -> None:
     s = f.scenario
-    front_words = set(tokens(front))
-    front_norm = " " + " ".join(tokens(front)) + " "
+    front_tokens = tokens(front)
+    front_words = set(front_tokens)
+    front_stems = {stem(x) for x in front_words}
+    front_norm = " " + " ".join(front_tokens) + " "
     for section in SECTIONS:
-        n = {"immediate": 3, "preventive": 4, "communication": 5}[section]
+        n = notes.SECTION_CLOZE[section]
         for i, text in enumerate(s.answer(section)):
             where = ("answer", section, i)
-            label = _where(where)
+            label = model.where_label(where)
             rendered = renderer.cloze_bullet(text, n)
             visible = phone.visible_text(rendered)
             lines = phone.lines(rendered, settings.column_px)
@@ -232,7 +238,8 @@ def _check_bullets(f: _File, renderer: Renderer, settings: Settings, front: str)
                     "key phrase, move the detail to `why` or `pitfalls`",
                 )
             markers = [p for p in parse_markers(text) if isinstance(p, Marker)]
-            hidden = sum(len(_visible(renderer, m.phrase)) for m in markers)
+            phrases = [_visible(renderer, m.phrase) for m in markers]
+            hidden = sum(len(p) for p in phrases)
             if len(visible) > 40 and (not markers or hidden >= 0.85 * len(visible)):
                 what = (
                     "has no marker, so the card hides all of it"
@@ -245,15 +252,17 @@ def _check_bullets(f: _File, renderer: Renderer, settings: Settings, front: str)
                     f"{label}: {what}: mark only the key phrase (the mechanism, setting, number "
                     "or decision) with [[...]]",
                 )
-            for m in markers:
-                _check_marker(f, where, label, _visible(renderer, m.phrase), front_words, front_norm)
+            for phrase in phrases:
+                _check_marker(f, where, label, phrase, front_words, front_stems, front_norm)
 
 
 def _chars_for(settings: Settings) -> int:
     return int(settings.bullet_max_lines * settings.column_px / 8.9)  # an average character at 17 px
 
 
-def _check_marker(f: _File, where: tuple, label: str, phrase: str, front_words: set, front_norm: str) -> None:
+def _check_marker(
+    f: _File, where: tuple, label: str, phrase: str, front_words: set, front_stems: set, front_norm: str
+) -> None:
     words = tokens(phrase)
     if not words:
         return
@@ -268,7 +277,7 @@ def _check_marker(f: _File, where: tuple, label: str, phrase: str, front_words: 
         )
         return
     if f" {' '.join(words)} " in front_norm or (
-        len(meaning) >= 3 and all(w in front_words or stem(w) in {stem(x) for x in front_words} for w in meaning)
+        len(meaning) >= 3 and all(w in front_words or stem(w) in front_stems for w in meaning)
     ):
         f.add(
             where,
@@ -307,7 +316,7 @@ def _used(phrase: str, stems: set[str], share: float = 0.5) -> bool:
 def _check_concepts(f: _File, renderer: Renderer) -> None:
     s = f.scenario
     answer = " ".join(_visible(renderer, b) for sec in SECTIONS for b in s.answer(sec))
-    body = answer + " " + phone.visible_text(renderer.block(s.why))
+    body = answer + " " + _visible_block(renderer, s.why)
     stems = {stem(w) for w in tokens(body)}
     for i, concept in enumerate(s.concepts):
         if not _used(concept, stems):
@@ -317,7 +326,7 @@ def _check_concepts(f: _File, renderer: Renderer) -> None:
                 f"concepts[{i + 1}]: `{concept}` is never used by the answer or `why`: "
                 "use it where it matters, or list the concept the answer does use",
             )
-    everything = stems | {stem(w) for w in tokens(phone.visible_text(renderer.block(s.situation)))}
+    everything = stems | {stem(w) for w in tokens(_visible_block(renderer, s.situation))}
     for i, phrase in enumerate(s.covers):
         if not _used(phrase, everything, share=0.0):
             f.add(
@@ -359,7 +368,7 @@ def code_problem(source: str, lang: str) -> tuple[int, str] | None:
     name = lang.lower()
     try:
         if name in ("yaml", "yml"):
-            for _ in yaml.compose_all(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            for _ in yaml.compose_all(source, Loader=loader.SAFE_LOADER):
                 pass
             return None
         if name == "json":
@@ -438,7 +447,7 @@ def _check_code(f: _File) -> None:
                 f.add(
                     where,
                     "DG501",
-                    f"{_where(where)}: fenced {lang} block, line {found[0]}: {found[1]}: fix the sample",
+                    f"{model.where_label(where)}: fenced {lang} block, line {found[0]}: {found[1]}: fix the sample",
                     line=start + offset if block else start,
                 )
 
@@ -473,24 +482,23 @@ def _check_duplicates(files: list[_File], renderer: Renderer, settings: Settings
     for n, (_, _, pairs) in enumerate(bullets):
         for p in pairs:
             index[p].append(n)
-    seen: set[tuple[int, int]] = set()
     for n, (f, where, pairs) in enumerate(bullets):
-        candidates = {m for p in pairs if len(index[p]) <= 50 for m in index[p] if m != n}
+        # Candidates are symmetric (both bullets share the index entry): score each pair once.
+        candidates = {m for p in pairs if len(index[p]) <= 50 for m in index[p] if m > n}
         for m in sorted(candidates):
             other, other_where, other_pairs = bullets[m]
-            if other is f or (min(n, m), max(n, m)) in seen:
+            if other is f:
                 continue
             score = len(pairs & other_pairs) / len(pairs | other_pairs)
             if score >= settings.duplicate_similarity:
-                seen.add((min(n, m), max(n, m)))
                 later, lw, earlier, ew = (f, where, other, other_where)
                 if (other.doc.shown, other.doc.line(other_where)) > (f.doc.shown, f.doc.line(where)):
                     later, lw, earlier, ew = other, other_where, f, where
                 later.add(
                     lw,
                     "DG701",
-                    f"{_where(lw)}: nearly the same as {earlier.doc.shown}:{earlier.doc.line(ew)} "
-                    f"({_where(ew)}): say what is specific to this incident, or keep the advice in one card",
+                    f"{model.where_label(lw)}: nearly the same as {earlier.doc.shown}:{earlier.doc.line(ew)} "
+                    f"({model.where_label(ew)}): say what is specific to this incident, or keep the advice in one card",
                 )
 
 
@@ -531,14 +539,13 @@ def lint(
     by_source = {s.source: s for s in project.scenarios}
     files: list[_File] = []
     for source in tree.files:
-        raw, _ = loader.read_bytes(source.path, source.shown)
-        doc, _ = loader.parse_document(source.path, raw or b"", source.shown)
+        doc, _ = loader.read_one(source.path, source.shown)
         if doc is not None and source.shown in by_source:
             files.append(_File(by_source[source.shown], doc))
     for f in files:
         s = f.scenario
         captions = " ".join(c.alt for c in s.charts if c.side == "front")  # what a front chart says
-        front = f"{s.title}\n{phone.visible_text(renderer.block(s.situation))}\n{captions}"
+        front = f"{s.title}\n{_visible_block(renderer, s.situation)}\n{captions}"
         _check_bullets(f, renderer, settings, front)
         _check_concepts(f, renderer)
         _check_communication(f, renderer)
@@ -550,6 +557,8 @@ def lint(
     keep: list[Finding] = []
     suppressed = 0
     for f in files:
+        if not f.findings or wanted and not _same_file(f.doc.shown, f.doc.path, wanted):
+            continue  # every finding of a file names that file
         text = f.doc.raw.decode("utf-8-sig", "replace")
         raw_lines = text.splitlines()
         whole = tuple(
@@ -559,8 +568,6 @@ def lint(
             if select and not _matches(finding.code, select):
                 continue
             if _matches(finding.code, ignore + settings.ignore):
-                continue
-            if wanted and not _same_file(finding.path, f.doc.path, wanted):
                 continue
             if _suppressed(finding, raw_lines, whole):
                 suppressed += 1

@@ -24,7 +24,7 @@ MAX_SCENARIO_FILES = 50_000
 DECK_FILE = "deck.yaml"
 RETIRED_FILE = "retired.yaml"
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # ten times faster than the pure-Python one
 _constructor = yaml.constructor.SafeConstructor()
 
 # Anki joins a note's fields with \x1f: one in any text makes it refuse the whole package.
@@ -98,7 +98,7 @@ def parse_document(path: Path, raw: bytes, shown: str) -> tuple[Document | None,
     if ("&" in text or "*" in text) and (refusal := _find_anchor(text)):
         return None, [Problem(shown, refusal.line, refusal.message)]
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_problem(shown, text, exc)]
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks its errors
@@ -119,7 +119,7 @@ def parse_document(path: Path, raw: bytes, shown: str) -> tuple[Document | None,
 def _find_anchor(text: str) -> _Refused | None:
     """Anchors and aliases serve no purpose here and are the way to an alias bomb."""
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=SAFE_LOADER):
             line = event.start_mark.line + 1 if event.start_mark is not None else None
             anchor = getattr(event, "anchor", None)
             if isinstance(event, yaml.AliasEvent):
@@ -287,7 +287,7 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
             Problem(show(deck_path), None, "deck.yaml is missing: the deck's name, version and taxonomy live there")
         )
     else:
-        deck_doc, found = _read_one(deck_path, show(deck_path))
+        deck_doc, found = read_one(deck_path, show(deck_path))
         problems += found
 
     retired_doc = None
@@ -297,7 +297,7 @@ def read_tree(root: Path, shown_root: str | None = None) -> SourceTree:
             Problem(show(retired_path), None, "is a link: retired.yaml must be a plain file in the scenarios folder")
         )
     elif retired_path.is_file():
-        retired_doc, found = _read_one(retired_path, show(retired_path))
+        retired_doc, found = read_one(retired_path, show(retired_path))
         problems += found
 
     files: list[SourceFile] = []
@@ -369,7 +369,7 @@ def read_bytes(path: Path, shown: str) -> tuple[bytes | None, list[Problem]]:
         return None, [Problem(shown, None, f"cannot read the file: {exc.strerror}")]
 
 
-def _read_one(path: Path, shown: str) -> tuple[Document | None, list[Problem]]:
+def read_one(path: Path, shown: str) -> tuple[Document | None, list[Problem]]:
     raw, problems = read_bytes(path, shown)
     if raw is None:
         return None, problems

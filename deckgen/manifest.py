@@ -8,6 +8,7 @@ any .apkg, so ``deckgen diff`` works on packages built before manifests existed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from deckgen._version import __version__
 from deckgen.errors import DeckgenError, Problem
-from deckgen.notes import BUCKET_MODEL_NAME, REFERENCES_CLASS, SCENARIO_MODEL_NAME
+from deckgen.notes import MODEL_KINDS, REFERENCES_CLASS
 
 FORMAT = 1
 _SECTION = re.compile(r'<div class="wte-s wte-s(\d)">')
@@ -117,11 +118,12 @@ def note_types(tts: str | None = None, mod: int | None = None) -> list[dict]:
     ]
 
 
-def _model_mtime(deck, options) -> int:
-    from deckgen.notes import model_mtime
+def model_mtime(released: dt.date, tts: str | None) -> int:
+    """The note types' modification time of a build: the release's midnight UTC, a TTS edition's later."""
+    from deckgen.notes import TTS_NEWER_BY
     from deckgen.package import release_timestamp
 
-    return model_mtime(release_timestamp(deck.released), options.tts)
+    return release_timestamp(released) + (TTS_NEWER_BY if tts else 0)
 
 
 def make_manifest(project, options, entries: list[dict] | list[str], apkg_name: str, apkg_sha256: str | None) -> dict:
@@ -144,7 +146,7 @@ def make_manifest(project, options, entries: list[dict] | list[str], apkg_name: 
             "tts": options.tts,
             "release": options.release,
         },
-        "note_types": note_types(options.tts, _model_mtime(deck, options)),
+        "note_types": note_types(options.tts, model_mtime(deck.released, options.tts)),
         "notes": entries,
         "retired": [{"id": r.id, "version": r.version, "reason": r.reason} for r in project.retired],
     }
@@ -215,6 +217,15 @@ def read(path: Path | str) -> dict:
     return record
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 1 MiB blocks (a 10,000-scenario package is ~9 MB)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _check_pair(path: Path, record: dict) -> None:
     name, sha = (record.get("apkg") or {}).get("file"), (record.get("apkg") or {}).get("sha256")
     if not isinstance(name, str) or not isinstance(sha, str) or name != path.name.replace(".manifest.json", ".apkg"):
@@ -222,11 +233,7 @@ def _check_pair(path: Path, record: dict) -> None:
     apkg = path.with_name(name)
     if not apkg.is_file():
         return
-    h = hashlib.sha256()
-    with open(apkg, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    if h.hexdigest() != sha:
+    if file_sha256(apkg) != sha:
         raise DeckgenError(
             Problem(
                 str(path),
@@ -357,7 +364,6 @@ def _record(shown: str, raw: bytes, models_json: str, decks_json: str, rows: lis
     desc = root.get("desc", "")
     version = re.search(r"Version ([0-9]+\.[0-9]+\.[0-9]+)", desc)
     released = re.search(r"released (\d{4}-\d{2}-\d{2})", desc)
-    kinds = {SCENARIO_MODEL_NAME: "scenario", BUCKET_MODEL_NAME: "bucket"}
     types, by_mid = [], {}
     for _, m in sorted(models.items()):
         fields = [str(f["name"]) for f in sorted(m["flds"], key=lambda f: f["ord"])]
@@ -367,7 +373,7 @@ def _record(shown: str, raw: bytes, models_json: str, decks_json: str, rows: lis
         ]
         mod = int(m["mod"]) if isinstance(m.get("mod"), int) else None
         types.append(_type_entry(int(m["id"]), str(m["name"]), fields, templates, str(m.get("css", "")), mod))
-        by_mid[int(m["id"])] = (kinds.get(m["name"], "other"), fields)
+        by_mid[int(m["id"])] = (MODEL_KINDS.get(m["name"], "other"), fields)
     rows = [(str(g), int(mid), str(flds), str(tags)) for g, mid, flds, tags in rows]
     tags_all = [t for _, _, _, tags in rows for t in tags.split()]
     roots = sorted({t.split("::")[0] for t in tags_all if "::category::" in t})

@@ -147,6 +147,8 @@ class Project:
     retired: tuple[Retired, ...] = ()
     changes: str = ""  # Markdown: what this version changed (from CHANGELOG.md), on the overview
     cache: Cache | None = field(default=None, compare=False, repr=False)
+    # Charts drawn for this project (digest -> light SVG): a release's editions draw each once.
+    drawn: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 # -- schema ---------------------------------------------------------------------------
@@ -164,7 +166,8 @@ def _validator(name: str):
     return cls(schema(name))
 
 
-def _where(path) -> str:
+def where_label(path) -> str:
+    """A place in a document as messages name it: ``answer.immediate[2]``."""
     out = ""
     for part in path:
         out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -181,7 +184,7 @@ def schema_problems(doc: Document, name: str) -> list[Problem]:
 
 def _phrase(doc: Document, err, name: str) -> list[Problem]:
     path = tuple(err.absolute_path)
-    where = _where(path)
+    where = where_label(path)
     prefix = f"{where}: " if where else ""
     value = err.instance
     v = err.validator
@@ -196,7 +199,7 @@ def _phrase(doc: Document, err, name: str) -> list[Problem]:
         for key in sorted(set(value) - set(allowed)):
             near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f"did you mean `{near[0]}`?" if near else f"known keys: {', '.join(allowed)}"
-            kp = _where(path + (key,))
+            kp = where_label(path + (key,))
             out.append(Problem(doc.shown, doc.key_line(path + (key,)), f"{kp}: unknown key `{key}`: {hint}"))
         return out
     if v == "required":
@@ -273,7 +276,7 @@ def validate_deck(doc: Document) -> tuple[Deck | None, list[Problem]]:
                 Problem(
                     doc.shown,
                     doc.line(where),
-                    f"{_where(where)}: `{title.strip()}` holds "
+                    f"{where_label(where)}: `{title.strip()}` holds "
                     f"{'::' if '::' in title else 'a tab or line break'}, which Anki reads as a deck "
                     "separator or drops: a deck name is one line without '::'",
                 )
@@ -368,7 +371,7 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
                 Problem(
                     doc.shown,
                     doc.line(where),
-                    f"{_where(where)}: holds {text.count('['):,} '[' characters; "
+                    f"{where_label(where)}: holds {text.count('['):,} '[' characters; "
                     f"the limit is {MAX_BRACKETS} (Markdown slows down badly past it): move data into `code`",
                 )
             )
@@ -376,7 +379,7 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
             try:
                 parse_markers(text)
             except MarkerError as exc:
-                problems.append(Problem(doc.shown, doc.line(where), f"{_where(where)}: {exc}"))
+                problems.append(Problem(doc.shown, doc.line(where), f"{where_label(where)}: {exc}"))
     sid = data.get("id")
     if isinstance(sid, str) and sid in WINDOWS_RESERVED:
         problems.append(
@@ -458,7 +461,7 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
         for i, c in enumerate(chart_list):
             base = ("chart",) if isinstance(raw_charts, dict) else ("chart", i)
             for where, msg in charts_mod.problems(c):
-                problems.append(Problem(doc.shown, doc.line(base + where), f"{_where(base + where)}: {msg}"))
+                problems.append(Problem(doc.shown, doc.line(base + where), f"{where_label(base + where)}: {msg}"))
     references = data.get("references")
     if isinstance(references, list):
         for i, ref in enumerate(references):
@@ -497,7 +500,7 @@ def validate_scenario(doc: Document, deck: Deck | None, media_dir: Path) -> tupl
 
 def schema_problems_for(problems: list[Problem], where: tuple) -> bool:
     """Whether the schema already found a problem under ``where`` (then its finer checks would only repeat it)."""
-    label = _where(where)
+    label = where_label(where)
     return any(p.message.startswith((label + ":", label + ".", label + "[")) for p in problems)
 
 

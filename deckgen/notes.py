@@ -27,6 +27,7 @@ SCENARIO_MODEL_NAME = "deckgen Scenario"
 SCENARIO_FIELDS = ("Title", "Situation", "Text", "Back Extra", "Meta", "Scenario ID", "Spare 1", "Spare 2")
 BUCKET_MODEL_NAME = "deckgen Bucket"
 BUCKET_FIELDS = ("Bucket", "Triggers", "Text", "Back Extra", "Spare 1", "Spare 2")
+MODEL_KINDS = {SCENARIO_MODEL_NAME: "scenario", BUCKET_MODEL_NAME: "bucket"}  # a note type's name -> kind
 TEMPLATE_NAME = "Cloze"
 
 SECTION_TITLES = {
@@ -344,11 +345,6 @@ def scenario_spec(deck: Deck, s: Scenario, fields: tuple[str, ...]) -> NoteSpec:
 
 def models(tts: str | None = None) -> dict[str, genanki.Model]:
     return {"scenario": scenario_model(tts), "bucket": bucket_model(tts)}
-
-
-def model_mtime(released_ts: int, tts: str | None) -> int:
-    """The note types' modification time: the release's, a little later for a TTS edition."""
-    return released_ts + (TTS_NEWER_BY if tts else 0)
 
 
 def deck_objects(project: Project, used: set[str], description: str) -> dict[str, genanki.Deck]:

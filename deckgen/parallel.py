@@ -60,24 +60,34 @@ def _start_worker(parent: int, setup: Callable[..., None], *args) -> None:
     setup(*args)
 
 
+def _nothing() -> None:
+    return None
+
+
+def _fork_pool(jobs: int, setup: Callable[..., None] = _nothing, args: tuple = ()) -> ProcessPoolExecutor | None:
+    """Forked workers that die with this process and run ``setup(*args)`` first; None for one job
+    or where fork is missing."""
+    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(os.getpid(), setup, *args),
+    )
+
+
 class Mapper:
     """A pool kept open across batches (or none, for small inputs): ``with Mapper(...) as m``."""
 
     def __init__(self, setup: Callable[..., None], args: tuple, expected: int):
         self.setup, self.args = setup, args
-        self.jobs = workers() if expected >= MIN_ITEMS and "fork" in multiprocessing.get_all_start_methods() else 1
+        self.jobs = workers() if expected >= MIN_ITEMS else 1
         self.pool: ProcessPoolExecutor | None = None
         self.ready_here = False  # whether setup() has run in this process
 
     def __enter__(self) -> Mapper:
-        if self.jobs >= 2:
-            context = multiprocessing.get_context("fork")
-            self.pool = ProcessPoolExecutor(
-                max_workers=self.jobs,
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(os.getpid(), self.setup, *self.args),
-            )
+        self.pool = _fork_pool(self.jobs, self.setup, self.args)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -95,26 +105,16 @@ class Mapper:
         return list(self.pool.map(func, items, chunksize=chunk))
 
 
-def _nothing() -> None:
-    return None
-
-
-def start(func: Callable[[T], R], items: Sequence[T], min_items: int) -> Callable[[], list[R]]:
+def start(func: Callable[[T], R], items: Sequence[T], min_items: int, fork: bool = True) -> Callable[[], list[R]]:
     """Begin ``func`` over ``items`` in worker processes and return a function that waits for the results.
 
     For work the caller can overlap with its own (charts drawn while notes are rendered). Below
-    ``min_items``, or without fork or a second core, the work is done in this process when the
-    results are asked for.
+    ``min_items``, with ``fork`` false, or without fork or a second core, the work is done in
+    this process when the results are asked for.
     """
-    jobs = min(workers(), len(items))
-    if len(items) < min_items or jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    pool = _fork_pool(min(workers(), len(items))) if fork and len(items) >= min_items else None
+    if pool is None:
         return lambda: [func(item) for item in items]
-    pool = ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_start_worker,
-        initargs=(os.getpid(), _nothing),
-    )
     futures = [pool.submit(func, item) for item in items]
 
     def results() -> list[R]:

@@ -217,8 +217,6 @@ def _apply_filters(text: str, filters: list[str], ordinal: int, question: bool) 
     for name in filters:
         if name == "cloze":
             text = reveal_clozes(text, ordinal, question)
-        elif name.startswith("tts "):
-            text = ""  # Anki shows a play button here: nothing to preview
         elif name:
             raise TemplateError(f"the {name!r} filter is not supported by the preview")
     return text
@@ -330,7 +328,7 @@ class Site:
         return sum(len(n.cards) for n in self.notes)
 
 
-CardMemo = dict  # (model, fields) -> cards: what `preview --watch` keeps between rebuilds
+CardMemo = dict  # (model, fields) -> (cards, fields' plain text): what `preview --watch` keeps between rebuilds
 
 
 def preview_notes(
@@ -349,11 +347,12 @@ def preview_notes(
         source = by_guid[spec.guid]
         model = models[spec.model]
         memo_key = (spec.model, spec.fields)
-        cards = memo.get(memo_key) if memo is not None else None
-        if cards is None:
-            cards = render_cards(model, spec.fields, CARD_LABELS[spec.model])
+        kept = memo.get(memo_key) if memo is not None else None
+        if kept is None:
+            kept = render_cards(model, spec.fields, CARD_LABELS[spec.model]), [plain_text(v) for v in spec.fields]
             if memo is not None:
-                memo[memo_key] = cards
+                memo[memo_key] = kept
+        cards, plain = kept
         buckets: tuple[str, ...]
         if isinstance(source, Bucket):
             key, group, difficulty, buckets = f"bucket--{source.slug}", "classify", "", (source.slug,)
@@ -362,13 +361,13 @@ def preview_notes(
             key, group, difficulty, buckets = source.id, source.category, source.difficulty, source.buckets
             words = [source.title, source.id, deck.category(source.category).title, source.difficulty]
             words += [deck.bucket(b).title for b in source.buckets]
-        search = " ".join(words + [plain_text(v) for v in spec.fields]).lower()
+        search = " ".join(words + plain).lower()
         out.append(
             PreviewNote(
                 key,
                 spec.guid,
                 spec.model,
-                plain_text(spec.fields[0]),
+                plain[0],
                 group,
                 difficulty,
                 tuple(buckets),
@@ -394,6 +393,19 @@ def search_index(site_notes: tuple[PreviewNote, ...]) -> list[dict[str, Any]]:
         }
         for n in site_notes
     ]
+
+
+def site_files(site: Site) -> dict[str, bytes]:
+    """Every file of the site as bytes, by relative path, media read now, index.html last."""
+    blobs: dict[str, bytes] = {}
+    for rel, source in site.media.items():
+        try:
+            blobs[rel] = source if isinstance(source, bytes) else source.read_bytes()
+        except OSError as exc:
+            raise DeckgenError(Problem(str(source), None, f"cannot read the media file: {exc.strerror}")) from None
+    blobs.update({rel: text.encode("utf-8") for rel, text in site.pages.items() if rel != "index.html"})
+    blobs["index.html"] = site.pages["index.html"].encode("utf-8")
+    return blobs
 
 
 def render_site(project: Project, options: BuildOptions = BuildOptions(), memo: CardMemo | None = None) -> Site:
@@ -425,14 +437,7 @@ def write_preview(project: Project, out_dir: Path | str, options: BuildOptions =
     """
     out_dir = Path(out_dir)
     site = render_site(project, options)
-    blobs: dict[str, bytes] = {}
-    for rel, source in site.media.items():
-        try:
-            blobs[rel] = source if isinstance(source, bytes) else source.read_bytes()
-        except OSError as exc:
-            raise DeckgenError(Problem(str(source), None, f"cannot read the media file: {exc.strerror}")) from None
-    blobs.update({rel: text.encode("utf-8") for rel, text in site.pages.items() if rel != "index.html"})
-    blobs["index.html"] = site.pages["index.html"].encode("utf-8")
+    blobs = site_files(site)
     parent = out_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

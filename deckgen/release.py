@@ -49,16 +49,19 @@ def released(releases_dir: Path) -> list[tuple[Path, dict]]:
 
 def last_release(releases_dir: Path, slug: str, below: str) -> dict | None:
     """The newest released full-deck manifest of ``slug`` older than version ``below``."""
+    return _newest_below(released(releases_dir), slug, below)
+
+
+def _newest_below(history: list[tuple[Path, dict]], slug: str, below: str) -> dict | None:
     best = None
-    for _, record in released(releases_dir):
+    for _, record in history:
         if record["deck"].get("slug") == slug and _semver(record["deck"]["version"]) < _semver(below):
             best = record
     return best
 
 
-def _check_lineage(releases_dir: Path, slug: str, version: str) -> None:
+def _check_lineage(history: list[tuple[Path, dict]], slug: str, version: str) -> None:
     """A release continues the newest one: the same slug (every GUID comes from it), a version not below it."""
-    history = released(releases_dir)
     if not history:
         return
     path, newest = history[-1]
@@ -96,8 +99,9 @@ def release(
     deck = project.deck
     full = builder.BuildOptions(out_dir=out_dir, release=True)
 
-    _check_lineage(releases_dir, deck.slug, deck.version)
-    previous = last_release(releases_dir, deck.slug, deck.version)
+    history = released(releases_dir)  # read once: every manifest is parsed and checked
+    _check_lineage(history, deck.slug, deck.version)
+    previous = _newest_below(history, deck.slug, deck.version)
     report = None
     if previous is not None:
         report = diff.compare(previous, builder.manifest_of(project, full))
@@ -147,7 +151,7 @@ def release(
         released_before = keep.is_file()
         clashes = []
         for s in staged:
-            differs = s.result.path.is_file() and builder.file_sha256(s.result.path) != s.sha256
+            differs = s.result.path.is_file() and manifest.file_sha256(s.result.path) != s.sha256
             if differs and (released_before or builder.released_file(s.result.path)):
                 clashes.append(s.result.path)
         if keep.is_file() and keep.read_bytes() != kept:

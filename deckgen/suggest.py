@@ -22,10 +22,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckgen import loader, manifest, notes
-from deckgen.builder import BuildOptions, load_project, prepare
+from deckgen import builder, loader, manifest, notes
+from deckgen.builder import load_project
 from deckgen.errors import DeckgenError, Problem, display_path
 from deckgen.loader import Document
+from deckgen.model import where_label
 from deckgen.preview import plain_text
 
 ANKI_MISSING = "deckgen suggest reads Anki's exports with the anki package: pip install 'deckgen[anki]'"
@@ -71,17 +72,14 @@ def read_export(path: Path) -> list[Exported]:
                     options=ImportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False),
                 )
             )
-        kinds = {notes.SCENARIO_MODEL_NAME: "scenario", notes.BUCKET_MODEL_NAME: "bucket"}
         out = []
         for nid in col.find_notes(""):
             note = col.get_note(nid)
             note_type = note.note_type() or {}
-            kind = kinds.get(str(note_type.get("name", "")).rstrip("+"))
+            kind = notes.MODEL_KINDS.get(str(note_type.get("name", "")).rstrip("+"))
             if kind is not None:
                 out.append(Exported(note.guid, kind, dict(note.items()), tuple(note.tags)))
         return out
-    except DeckgenError:
-        raise
     except Exception as exc:  # Anki's own errors (a damaged or foreign file) are the user's to fix
         raise DeckgenError(Problem(str(path), None, f"Anki cannot read this export: {exc}")) from None
     finally:
@@ -115,7 +113,9 @@ def items(kind: str, fields: dict[str, str]) -> dict[tuple, str]:
     if kind == "scenario":
         out[("title",)] = _text(fields.get("Title", ""))
         out[("situation",)] = _text(_FIGURE.sub("", fields.get("Situation", "")))
-        for n, name in ((2, "concepts"), (3, "immediate"), (4, "preventive"), (5, "communication")):
+        for n, name in manifest.SCENARIO_SECTIONS.items():
+            if name == "buckets":  # chosen from deck.yaml's list: not a text the author wrote
+                continue
             where = (name,) if name == "concepts" else ("answer", name)
             for i, li in enumerate(_LI.findall(text.get(n, ""))):
                 out[(*where, i)] = _text(li)
@@ -131,16 +131,9 @@ def items(kind: str, fields: dict[str, str]) -> dict[tuple, str]:
         out[("title",)] = _text(fields.get("Bucket", ""))
         for i, li in enumerate(_LI.findall(fields.get("Triggers", ""))):
             out[("triggers", i)] = _text(li).strip("“”")
-        for n, name in ((1, "typical"), (2, "concepts")):
+        for n, name in manifest.BUCKET_SECTIONS.items():
             for i, li in enumerate(_LI.findall(text.get(n, ""))):
                 out[(name, i)] = _text(li)
-    return out
-
-
-def _label(where: tuple) -> str:
-    out = ""
-    for part in where:
-        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
@@ -175,8 +168,6 @@ class NoteEdits:
     label: str  # the scenario id, or bucket:<slug>
     title: str
     source: Path
-    shown: str
-    doc_base: tuple  # where the note lives in its document: () for a scenario, ("buckets", i) for a bucket
     edits: list[Edit] = field(default_factory=list)
 
 
@@ -184,7 +175,6 @@ class NoteEdits:
 class Suggestions:
     notes: tuple[NoteEdits, ...]
     unchanged: int
-    foreign: int  # notes of our note types that are not this deck's
 
 
 def _known_hashes(releases_dir: Path) -> dict[str, dict[str, set[str]]]:
@@ -211,33 +201,30 @@ def suggest(
     exported = read_export(Path(export))
     project = load_project(scenarios_dir, media_dir)
     deck = project.deck
-    prepared = prepare(project, BuildOptions())
-    specs = {s.guid: s for s in prepared.specs}
+    specs = {s.guid: s for s in builder.specs(project)}  # the notes only: no chart is drawn
     known = _known_hashes(Path(releases_dir))
     scenario_of = {notes.note_guid(deck.slug, s.id): s for s in project.scenarios}
     bucket_of = {notes.bucket_guid(deck.slug, b.slug): (i, b) for i, b in enumerate(deck.buckets)}
-    tree = loader.read_tree(Path(scenarios_dir))
-    path_of = {f.shown: f.path for f in tree.files}
-    docs: dict[Path, Document] = {}
+    docs: dict[str, Document] = {}
 
-    def doc(path: Path, shown: str) -> Document:
-        if path not in docs:
-            raw, _ = loader.read_bytes(path, shown)
-            parsed, _ = loader.parse_document(path, raw or b"", shown)
+    def doc(shown: str) -> Document:
+        """A source as loaded (its shown path is its path: load_project shows paths as given)."""
+        if shown not in docs:
+            parsed, _ = loader.read_one(Path(shown), shown)
             assert parsed is not None  # the project just loaded
-            docs[path] = parsed
-        return docs[path]
+            docs[shown] = parsed
+        return docs[shown]
 
     found: list[NoteEdits] = []
-    unchanged = foreign = 0
+    unchanged = 0
     for note in sorted(exported, key=lambda n: n.guid):
         spec = specs.get(note.guid)
-        if spec is None:
-            foreign += 1
+        if spec is None:  # a note of our note types from another deck
             continue
         names = notes.SCENARIO_FIELDS if note.kind == "scenario" else notes.BUCKET_FIELDS
+        fields = dict(zip(names, spec.fields, strict=True))
         theirs = manifest.note_entry(note.kind, note.guid, note.fields, list(note.tags), deck.tag_root)
-        ours = manifest.note_entry(note.kind, note.guid, dict(zip(names, spec.fields, strict=True)), [], deck.tag_root)
+        ours = manifest.note_entry(note.kind, note.guid, fields, [], deck.tag_root)
         history = known.get(note.guid, {})
         touched = [
             s
@@ -247,30 +234,29 @@ def suggest(
         if not touched:
             unchanged += 1
             continue
+        base: tuple  # where the note lives in its document
         if note.kind == "scenario":
             s = scenario_of[note.guid]
-            path = path_of[s.source]
-            edits = NoteEdits(s.id, s.title, path, s.source, ())
+            shown, base = s.source, ()
+            edits = NoteEdits(s.id, s.title, Path(shown))
         else:
             i, b = bucket_of[note.guid]
-            path = tree.root / loader.DECK_FILE
-            edits = NoteEdits(
-                f"bucket:{b.slug}", b.title, path, tree.deck.shown if tree.deck else str(path), ("buckets", i)
-            )
-        document = doc(edits.source, edits.shown)
-        old_items = items(note.kind, dict(zip(names, spec.fields, strict=True)))
+            shown, base = str(Path(scenarios_dir) / loader.DECK_FILE), ("buckets", i)
+            edits = NoteEdits(f"bucket:{b.slug}", b.title, Path(shown))
+        document = doc(shown)
+        old_items = items(note.kind, fields)
         new_items = items(note.kind, note.fields)
         for where in sorted(set(old_items) | set(new_items), key=_order):
             old, new = old_items.get(where, ""), new_items.get(where, "")
             if old != new:
-                full = edits.doc_base + where
+                full = base + where
                 edits.edits.append(Edit(full, document.line(full), old, new))
         if edits.edits:
             edits.edits.sort(key=lambda e: (e.line or 0, _order(e.where)))
             found.append(edits)
         else:
             unchanged += 1
-    return Suggestions(tuple(found), unchanged, foreign)
+    return Suggestions(tuple(found), unchanged)
 
 
 def _order(where: tuple) -> tuple:
@@ -283,7 +269,7 @@ def format_text(result: Suggestions) -> str:
         lines.append(f"{display_path(n.source)}  ({n.label}: {n.title})")
         for e in n.edits:
             at = f"{display_path(n.source)}:{e.line}" if e.line else display_path(n.source)
-            lines.append(f"  {at}: {_label(e.where)}")
+            lines.append(f"  {at}: {where_label(e.where)}")
             lines.append(f"    {word_diff(e.old, e.new)}")
     lines.append(
         f"{len(result.notes)} note{'s' * (len(result.notes) != 1)} changed in Anki, "
@@ -339,10 +325,9 @@ def _apply(lines: list[str], first: int, last: int, edit: Edit, style: str) -> b
     return True
 
 
-def _extent(doc: Document, where: tuple, lines: list[str]) -> tuple[int, int]:
-    """The source lines of a value: one line, or a block scalar's body."""
-    line = (doc.line(where) or 1) - 1
-    if _scalar_style(lines[line]) in ("|", ">"):
+def _extent(line: int, style: str, lines: list[str]) -> tuple[int, int]:
+    """The source lines (0-based) of the value on ``line``: that line, or a block scalar's body."""
+    if style in ("|", ">"):
         indent = None
         end = line
         for k in range(line + 1, len(lines)):
@@ -370,14 +355,13 @@ def patch(result: Suggestions) -> tuple[str, list[str]]:
     for path, pairs in sorted(by_file.items()):
         original = path.read_text("utf-8").splitlines(keepends=False)
         lines = list(original)
-        doc, _ = loader.parse_document(path, path.read_bytes(), str(path))
-        assert doc is not None
         for _, e in sorted(pairs, key=lambda p: -(p[1].line or 0)):  # bottom up: earlier lines stay put
-            first, last = _extent(doc, e.where, original)
-            style = _scalar_style(original[(doc.line(e.where) or 1) - 1])
+            line = (e.line or 1) - 1
+            style = _scalar_style(original[line])
+            first, last = _extent(line, style, original)
             if not e.old or not e.new or not _apply(lines, first, last, e, style):
                 skipped.append(
-                    f"{display_path(path)}:{e.line}: {_label(e.where)} does not map cleanly onto the "
+                    f"{display_path(path)}:{e.line}: {where_label(e.where)} does not map cleanly onto the "
                     f"source (markup, a new or removed item, or a change across lines): edit it by hand"
                 )
         if lines != original:

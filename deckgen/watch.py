@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from deckgen.builder import BuildOptions, load_project
 from deckgen.errors import DeckgenError, Problem
-from deckgen.preview import CardMemo, render_site
+from deckgen.preview import CardMemo, render_site, site_files
 
 WAIT_SECONDS = 20.0
 
@@ -102,15 +102,13 @@ class Rebuilder:
         try:
             project = load_project(self.scenarios_dir, self.media_dir, cache_dir=self.cache_dir)
             site = render_site(project, BuildOptions(), self.memo)
+            files = site_files(site)  # a media file gone since loading is a problem shown, not a crash
         except DeckgenError as exc:
             return {}, [str(p) for p in exc.problems]
         if project.cache is not None:
             project.cache.save()
         if len(self.memo) > 2 * len(site.notes) + 16:  # old versions of edited notes pile up: start afresh
             self.memo.clear()
-        files = {rel: text.encode("utf-8") for rel, text in site.pages.items()}
-        for rel, source in site.media.items():
-            files[rel] = source if isinstance(source, bytes) else source.read_bytes()
         return files, []
 
 
@@ -155,7 +153,7 @@ def serve(
     cache_dir: Path | str,
     port: int = 8765,
     stop: threading.Event | None = None,
-    on_ready: Callable[[str], None] | None = None,
+    on_ready: Callable[[str], object] | None = None,
     log: Callable[[str], None] = print,
 ) -> None:
     """Serve and rebuild until ``stop`` is set (or Ctrl-C). ``on_ready`` gets the URL once it listens."""

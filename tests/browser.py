@@ -15,7 +15,6 @@ from pathlib import Path
 CHROMIUM = os.environ.get("DECKGEN_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("DECKGEN_CHROMEDRIVER", "/usr/bin/chromedriver")
 PHONE = (360, 740)
-REPO = Path(__file__).resolve().parent.parent
 
 
 def start_chromium(width: int = PHONE[0], height: int = PHONE[1], scale: float = 1):
@@ -86,17 +85,15 @@ return out;
 """
 
 
-def bullet_page(project, options=None) -> tuple[str, dict]:
-    """One page holding the back of every c3-c5 card of a build, and what each card is."""
-    from deckgen import notes
-    from deckgen.builder import BuildOptions, prepare
+def bullet_page(project, options=None) -> str:
+    """One page holding the back of every c3-c5 card of a build (the notes only: no chart is drawn)."""
+    from deckgen import builder, notes
     from deckgen.preview import render_cards
 
-    prepared = prepare(project, options or BuildOptions())
     model = notes.scenario_model()
-    by_guid = {notes.note_guid(project.deck.slug, s.id): s for s in prepared.scenarios}
+    by_guid = {notes.note_guid(project.deck.slug, s.id): s for s in project.scenarios}
     cards = []
-    for spec in prepared.specs:
+    for spec in builder.specs(project, options or builder.BuildOptions()):
         if spec.model != "scenario":
             continue
         s = by_guid[spec.guid]
@@ -111,19 +108,18 @@ def bullet_page(project, options=None) -> tuple[str, dict]:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<style>{model.css}</style></head><body style="margin:0">{"".join(cards)}</body></html>'
     )
-    return page, {s.id: s for s in prepared.scenarios}
-
-
-SECTION_OF = {3: "immediate", 4: "preventive", 5: "communication"}
+    return page
 
 
 def measure_bullets(driver, project, options=None) -> list[tuple[str, str, int, int, str]]:
     """(scenario id, section, bullet index, lines at the driver's width, visible text), worst first."""
-    page, _ = bullet_page(project, options)
+    from deckgen import manifest
+
+    page = bullet_page(project, options)
     with tempfile.TemporaryDirectory(prefix="deckgen-bullets-") as tmp:
         path = Path(tmp) / "bullets.html"
         path.write_text(page, encoding="utf-8")
         driver.get(path.as_uri())
         rows = driver.execute_script(_LINES)
-    found = [(sid, SECTION_OF[n], i, lines, text) for sid, n, i, lines, text in rows]
+    found = [(sid, manifest.SCENARIO_SECTIONS[n], i, lines, text) for sid, n, i, lines, text in rows]
     return sorted(found, key=lambda r: (-r[3], r[0], r[1], r[2]))
