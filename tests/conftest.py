@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parent.parent  # the project: its bundled deck, README and releases
+
 DECK_YAML = """\
 slug: test-deck
 title: "Test Deck: Scenarios"
@@ -96,6 +98,13 @@ def small_tree(root: Path, **overrides: str | bytes | None) -> Path:
     files.update(overrides)
     (root / "media").mkdir(parents=True, exist_ok=True)
     return write_tree(root, {k: v for k, v in files.items() if v is not None})
+
+
+@pytest.fixture(autouse=True)
+def own_cache_key(tmp_path: Path, monkeypatch) -> None:
+    """Every test's machine key for the render cache lives in its own folder, never in the
+    developer's ~/.cache/deckgen (CLI and subprocess builds included: they inherit it)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
 
 
 @pytest.fixture

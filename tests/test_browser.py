@@ -16,8 +16,8 @@ import pytest
 
 from deckgen import load_project
 from deckgen.preview import write_preview
-from tests.browser import PHONE, REPO, browser_missing, resize, start_chromium, stop_chromium
-from tests.conftest import scenario, small_tree
+from tests.browser import PHONE, browser_missing, measure_bullets, resize, start_chromium, stop_chromium
+from tests.conftest import REPO, scenario, small_tree
 
 AA = 4.5  # WCAG 2 AA, normal-size text
 
@@ -386,8 +386,6 @@ def test_code_uses_the_width_of_a_wide_window_before_it_scrolls(browser, site):
 
 
 def test_every_answer_bullet_of_the_bundled_deck_fits_two_lines_on_a_phone(browser):
-    from tests.browser import measure_bullets
-
     rows = measure_bullets(browser, load_project(REPO / "scenarios", REPO / "media"))
     assert len(rows) > 1000
     over = [r for r in rows if r[3] > 2]

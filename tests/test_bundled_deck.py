@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +10,7 @@ from deckgen import BuildOptions, build, load_project
 from deckgen.builder import manifest_of
 from deckgen.diff import compare
 from deckgen.release import last_release
-from tests.conftest import import_apkg
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import REPO, import_apkg
 
 
 @pytest.fixture(scope="module")

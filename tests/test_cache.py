@@ -108,12 +108,6 @@ def test_orphans_are_pruned_once_they_outnumber_live_entries(tmp_path):
 # -- a cache is never trusted beyond what a cold build makes ---------------------------------
 
 
-@pytest.fixture(autouse=True)
-def own_key(tmp_path, monkeypatch):
-    """Each test's machine key lives in its own folder (the real one is in ~/.cache/deckgen)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-
-
 def _db(root):
     return root / "build" / ".cache" / cache_mod.FILE_NAME
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from deckgen import BuildOptions, build, charts, load_project
 from deckgen.cli import main
 from deckgen.model import svg_problem
-from tests.conftest import import_apkg, scenario, small_tree, snapshot
+from tests.conftest import REPO, import_apkg, scenario, small_tree, snapshot
 
 S = "scenarios/streaming-kafka/kafka-lag-after-deploy.yaml"
 
@@ -88,7 +88,6 @@ def test_drawings_load_nothing_and_are_the_same_every_time(tmp_path):
 
 
 def test_a_warm_build_never_starts_the_chart_engine(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     small_tree(tmp_path, **{S: with_charts(LAG)})
     cache = tmp_path / "build" / ".cache"
     build(
@@ -204,7 +203,7 @@ def test_the_preview_shows_the_charts(tmp_path):
 
 def test_the_readme_example_works_as_pasted(tmp_path):
     """An author adds a chart from the README's example alone: pasted under a scenario, it builds."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    readme = (REPO / "README.md").read_text("utf-8")
     example = re.search(r"### Charts\n.*?```yaml\n(chart:\n.*?)```", readme, re.S).group(1)
     small_tree(tmp_path, **{S: scenario() + example})
     project = load_project(tmp_path / "scenarios", tmp_path / "media")

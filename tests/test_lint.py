@@ -297,8 +297,8 @@ def test_code_samples_are_parsed_never_run(lang, source, expected):
 
 
 def test_rule_table_in_the_readme_lists_every_code():
-    from pathlib import Path
+    from tests.conftest import REPO
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    readme = (REPO / "README.md").read_text("utf-8")
     for code, rule in rules.RULES.items():
         assert f"| {code} |" in readme and rule.name in readme, code

@@ -56,12 +56,12 @@ def test_ids_are_fixed_constants():
 
 
 def test_the_full_deck_and_every_subset_use_the_released_deck_ids_and_names():
-    from pathlib import Path
 
     from deckgen import BuildOptions, load_project
     from deckgen.builder import _choose
+    from tests.conftest import REPO
 
-    project = load_project(Path(__file__).resolve().parent.parent / "scenarios", "media")
+    project = load_project(REPO / "scenarios", REPO / "media")
     for categories in [()] + [(c.slug,) for c in project.deck.categories]:
         options = BuildOptions(categories=categories)
         used = {s.category for s in _choose(project, options)}

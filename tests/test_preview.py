@@ -11,9 +11,8 @@ from click.testing import CliRunner
 from deckgen import BuildOptions, DeckgenError, build, load_project
 from deckgen.cli import main
 from deckgen.preview import render_site, render_template, reveal_clozes, search_index, write_preview
-from tests.conftest import import_apkg, new_collection, scenario, small_tree, snapshot
+from tests.conftest import REPO, import_apkg, new_collection, scenario, small_tree, snapshot
 
-REPO = Path(__file__).resolve().parent.parent
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="400"><rect width="1600" height="400" fill="#4a90d9"/></svg>'
 
 

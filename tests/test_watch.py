@@ -32,8 +32,7 @@ def _until(predicate, seconds: float = 20.0):
 
 
 @pytest.fixture
-def served(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+def served(tmp_path):
     root = small_tree(tmp_path)
     stop, ready, lines = threading.Event(), [], []
     thread = threading.Thread(
