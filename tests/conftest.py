@@ -75,6 +75,12 @@ def scenario(
     return text
 
 
+def cli_args(command: str, root: Path, out: Path, *extra: str) -> list[str]:
+    """A deckgen command over the tree at ``root`` writing to ``out``: for CliRunner, or after
+    ``python -m deckgen`` in a separate process."""
+    return [command, "--scenarios", str(root / "scenarios"), "--media", str(root / "media"), "--out", str(out), *extra]
+
+
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write ``{relative path: text}`` under ``root`` and return it (MkDocs' tempdir idea)."""
     for rel, content in files.items():

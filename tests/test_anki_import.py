@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deckgen import BuildOptions, build, load_project
-from tests.conftest import DECK_YAML, import_apkg, new_collection, scenario, small_tree
+from tests.conftest import DECK_YAML, cli_args, import_apkg, new_collection, scenario, small_tree
 
 ROOT = "Test Deck: Scenarios"
 FULL_DECKS = sorted(
@@ -493,19 +493,7 @@ def test_note_times_are_midnight_utc_in_any_time_zone(tmp_path):
     for zone in ("UTC", "Pacific/Kiritimati", "America/Adak"):
         out = tmp_path / f"out-{zone.replace('/', '-')}"
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "deckgen",
-                "build",
-                "--no-cache",
-                "--scenarios",
-                str(tmp_path / "scenarios"),
-                "--media",
-                str(tmp_path / "media"),
-                "--out",
-                str(out),
-            ],
+            [sys.executable, "-m", "deckgen", *cli_args("build", tmp_path, out, "--no-cache")],
             check=True,
             capture_output=True,
             env={**os.environ, "TZ": zone},

@@ -9,7 +9,7 @@ import zipfile
 
 from deckgen import BuildOptions, DeckgenError, build, load_project
 from deckgen.package import release_timestamp, write_atomic
-from tests.conftest import scenario, small_tree
+from tests.conftest import cli_args, scenario, small_tree
 
 
 def test_release_timestamp_is_midnight_utc():
@@ -78,17 +78,7 @@ DECKGEN = [sys.executable, "-m", "deckgen"]
 
 def _build_command(tree: Path, out: Path) -> list[str]:
     """A cold build as a separate process: what kill -9 and file size limits act on."""
-    return [
-        *DECKGEN,
-        "build",
-        "--no-cache",
-        "--scenarios",
-        str(tree / "scenarios"),
-        "--media",
-        str(tree / "media"),
-        "--out",
-        str(out),
-    ]
+    return [*DECKGEN, *cli_args("build", tree, out, "--no-cache")]
 
 
 def _wait(predicate, seconds: float = 60.0, step: float = 0.02):

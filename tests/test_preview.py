@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from deckgen import BuildOptions, DeckgenError, build, load_project
 from deckgen.cli import main
 from deckgen.preview import render_site, render_template, reveal_clozes, search_index, write_preview
-from tests.conftest import REPO, import_apkg, new_collection, scenario, small_tree, snapshot
+from tests.conftest import REPO, cli_args, import_apkg, new_collection, scenario, small_tree, snapshot
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="400"><rect width="1600" height="400" fill="#4a90d9"/></svg>'
 
@@ -193,19 +193,7 @@ def test_cli_preview_writes_and_opens(tmp_path, monkeypatch):
     opened = []
     monkeypatch.setattr("webbrowser.open", opened.append)
     out = tmp_path / "site"
-    result = CliRunner().invoke(
-        main,
-        [
-            "preview",
-            "--scenarios",
-            str(root / "scenarios"),
-            "--media",
-            str(root / "media"),
-            "--out",
-            str(out),
-            "--open",
-        ],
-    )
+    result = CliRunner().invoke(main, cli_args("preview", root, out, "--open"))
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == str(out / "index.html")
     assert "5 notes, 19 cards" in result.output
@@ -256,18 +244,7 @@ def test_a_preview_that_runs_out_of_space_leaves_the_old_one_whole(tmp_path):
     import sys
 
     root = tricky_tree(tmp_path)
-    run = [
-        sys.executable,
-        "-m",
-        "deckgen",
-        "preview",
-        "--scenarios",
-        str(root / "scenarios"),
-        "--media",
-        str(root / "media"),
-        "--out",
-        str(tmp_path / "site"),
-    ]
+    run = [sys.executable, "-m", "deckgen", *cli_args("preview", root, tmp_path / "site")]
     subprocess.run(run, check=True, capture_output=True)
     before = snapshot(tmp_path / "site")
     (root / "scenarios/pipeline-failures/gzip-one-task.yaml").write_text(
